@@ -1,0 +1,24 @@
+#!/bin/bash
+# Installs every Debian 12 package the build, the tests and the examples
+# need. Safe to run again; needs root (or sudo).
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
+PKGS=(
+  meson ninja-build pkg-config gcc clang libclang-rt-14-dev
+  libglib2.0-dev libopenblas-dev liborc-0.4-dev liborc-0.4-dev-bin
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  libgstrtspserver-1.0-dev libjson-glib-dev
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  gstreamer1.0-plugins-bad gstreamer1.0-libav gstreamer1.0-rtsp
+  opencv-doc valgrind python3 python3-numpy python3-gi gir1.2-gstreamer-1.0
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update
+  $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,69 @@
+/* sppdetect: the SPP-net detector (multi-scale shared conv, SVMs, NMS). */
+#pragma once
+
+#include <glib.h>
+#include "spp/box.h"
+#include "spp/image.h"
+#include "spp/model.h"
+
+G_BEGIN_DECLS
+
+/**
+ * SppDetection:
+ * @box: the detection in frame pixels.
+ * @label_id: class id, 0-based, as in the model's labels.
+ * @confidence: score in [0, 1] (the SVM margin through a logistic).
+ * @label: (transfer none): the class label, owned by the model.
+ */
+typedef struct {
+  SppBox box;
+  int label_id;
+  float confidence;
+  const char *label;
+} SppDetection;
+
+/**
+ * SppDetector:
+ *
+ * Runs one #SppModel on frames. Holds a reference on the model and its own
+ * buffers (no allocation in steady state); not thread-safe: one per
+ * stream or thread. Several detectors share a model read-only.
+ */
+typedef struct _SppDetector SppDetector;
+
+SppDetector *spp_detector_new (SppModel *model, GError **error);
+void spp_detector_free (SppDetector *detector);
+SppModel *spp_detector_get_model (const SppDetector *detector);
+
+/** spp_detector_set_scales: shorter-side scales in pixels, each in
+ * [32, 4096]; at least one. Default: the model's. */
+gboolean spp_detector_set_scales (SppDetector *detector, const guint *scales,
+                                  guint n_scales, GError **error);
+/** spp_detector_set_threshold: minimum confidence in [0, 1]; a negative
+ * value means each class's own threshold from the model (the default). */
+void spp_detector_set_threshold (SppDetector *detector, float threshold);
+/** spp_detector_set_nms_threshold: IoU above which per-class NMS
+ * suppresses (default: the model's, 0.3 in the paper). */
+void spp_detector_set_nms_threshold (SppDetector *detector, float iou);
+/** spp_detector_set_max_detections: top-k per frame (default 100). */
+void spp_detector_set_max_detections (SppDetector *detector, guint max);
+
+/**
+ * spp_detector_detect:
+ * @frame: the frame.
+ * @proposals: candidate windows in frame pixels.
+ * @detections: (out) (transfer none): results, best first, valid until the
+ *   next call on @detector.
+ * @n_detections: (out): their number.
+ *
+ * Zero proposals or proposals entirely outside the frame give no
+ * detections, not an error.
+ */
+gboolean spp_detector_detect (SppDetector *detector, const SppImage *frame,
+                              const SppBox *proposals, guint n_proposals,
+                              const SppDetection **detections,
+                              guint *n_detections, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SppDetector, spp_detector_free)
+
+G_END_DECLS

@@ -1,0 +1,68 @@
+/* sppdetect: the spatial pyramid pooling layer (SPEC.md section 1). */
+#pragma once
+
+#include <glib.h>
+#include "spp/box.h"
+#include "spp/tensor.h"
+
+G_BEGIN_DECLS
+
+/** spp_pyramid_get_n_bins: sum of n*n over the levels (50 for 1,2,3,6). */
+guint spp_pyramid_get_n_bins (const guint *levels, guint n_levels);
+
+/**
+ * spp_pyramid_bin_range:
+ * @extent: window size in cells along one axis (>= 1).
+ * @n: bins along that axis.
+ * @i: bin index, 0-based.
+ *
+ * Bin i covers [floor(i*extent/n), ceil((i+1)*extent/n)) (paper App. A).
+ */
+void spp_pyramid_bin_range (int extent, int n, int i, int *start, int *end);
+
+/**
+ * spp_pyramid_project_box:
+ * @box: a window in pixels of the image the map was computed from.
+ * @stride: the trunk's total stride S.
+ * @offset: pixels added to the box's edges first.
+ * @cells: (out): x0, y0, x1, y1, inclusive feature-map cells.
+ *
+ * Paper App. A: left/top = floor(x/S) + 1, right/bottom = ceil(x/S) - 1,
+ * where x is the first (last) pixel the window covers. A window that
+ * collapses gets the integer mean of its ends; the result is clamped to
+ * the map, so it always covers at least one cell.
+ */
+void spp_pyramid_project_box (const SppBox *box, guint stride, float offset,
+                              int map_w, int map_h, int cells[4]);
+
+/**
+ * spp_pyramid_pool_cells:
+ * @map: 1 x C x H x W feature map.
+ * @cells: x0, y0, x1, y1 inclusive, inside the map.
+ * @out: C * n_bins floats, written level by level, each level channel-major
+ *   (c * n * n + y * n + x), as the released SPP-net.
+ */
+void spp_pyramid_pool_cells (const SppTensor *map, const guint *levels,
+                             guint n_levels, const int cells[4], float *out);
+
+/**
+ * spp_pyramid_pool:
+ *
+ * Whole-map SPP: @out becomes 1 x (C * bins) x 1 x 1.
+ */
+gboolean spp_pyramid_pool (const SppTensor *map, const guint *levels,
+                           guint n_levels, SppTensor *out, GError **error);
+
+/**
+ * spp_pyramid_pool_windows:
+ *
+ * Window SPP: projects each of @n_boxes boxes onto @map and pools it;
+ * @out becomes n_boxes x (C * bins) x 1 x 1, one row per box, ready for
+ * the fc GEMM.
+ */
+gboolean spp_pyramid_pool_windows (const SppTensor *map, const guint *levels,
+                                   guint n_levels, guint stride, float offset,
+                                   const SppBox *boxes, guint n_boxes,
+                                   SppTensor *out, GError **error);
+
+G_END_DECLS

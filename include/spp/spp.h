@@ -1,0 +1,13 @@
+/* sppdetect: umbrella header of libspp. */
+#pragma once
+
+#include "spp/error.h"
+#include "spp/box.h"
+#include "spp/image.h"
+#include "spp/tensor.h"
+#include "spp/model.h"
+#include "spp/net.h"
+#include "spp/pyramid.h"
+#include "spp/proposals.h"
+#include "spp/tracker.h"
+#include "spp/detector.h"

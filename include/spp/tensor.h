@@ -1,0 +1,40 @@
+/* sppdetect: float32 NCHW tensors, 64-byte aligned. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * SppTensor:
+ *
+ * A dense float32 tensor in NCHW order whose data is 64-byte aligned.
+ * Reshaping keeps the allocation when it is large enough, so a tensor
+ * reused from frame to frame allocates only while sizes grow.
+ */
+typedef struct _SppTensor SppTensor;
+
+/** spp_tensor_new: a zeroed n x c x h x w tensor; every dim >= 0. */
+SppTensor *spp_tensor_new (int n, int c, int h, int w);
+void spp_tensor_free (SppTensor *t);
+
+/**
+ * spp_tensor_reshape:
+ *
+ * Sets the shape, growing the allocation if needed (contents are then
+ * undefined). Fails with %SPP_ERROR_NOMEM or %SPP_ERROR_INVAL on absurd
+ * sizes.
+ */
+gboolean spp_tensor_reshape (SppTensor *t, int n, int c, int h, int w,
+                             GError **error);
+
+float *spp_tensor_data (SppTensor *t);
+const float *spp_tensor_const_data (const SppTensor *t);
+void spp_tensor_get_shape (const SppTensor *t, int *n, int *c, int *h,
+                           int *w);
+/** spp_tensor_get_size: number of elements, n*c*h*w. */
+gsize spp_tensor_get_size (const SppTensor *t);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SppTensor, spp_tensor_free)
+
+G_END_DECLS

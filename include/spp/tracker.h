@@ -1,0 +1,66 @@
+/* sppdetect: reusing proposals across adjacent video frames. */
+#pragma once
+
+#include <glib.h>
+#include "spp/box.h"
+#include "spp/image.h"
+#include "spp/proposals.h"
+
+G_BEGIN_DECLS
+
+/**
+ * SppTracker:
+ *
+ * Per-stream state: the last proposals and the previous frame's
+ * downscaled luma. It estimates global motion between frames, detects
+ * scene cuts, and decides per frame whether to reuse, shift or recompute
+ * the proposals. Its memory is bounded whatever the frame size or rate.
+ * Not thread-safe: one per stream.
+ */
+typedef struct _SppTracker SppTracker;
+
+typedef enum {
+  SPP_TRACKER_REUSED,     /* same boxes as the last frame */
+  SPP_TRACKER_SHIFTED,    /* last boxes moved by the global motion */
+  SPP_TRACKER_RECOMPUTED, /* a full selective search ran on this frame */
+} SppTrackerAction;
+
+/** spp_tracker_new: @interval: recompute at least every this many frames
+ * (>= 1; 1 = every frame). */
+SppTracker *spp_tracker_new (const SppProposalParams *params,
+                             guint interval);
+void spp_tracker_free (SppTracker *tracker);
+void spp_tracker_set_params (SppTracker *tracker,
+                             const SppProposalParams *params);
+void spp_tracker_set_interval (SppTracker *tracker, guint interval);
+/** spp_tracker_reset: forget everything; the next frame recomputes. */
+void spp_tracker_reset (SppTracker *tracker);
+
+/**
+ * spp_tracker_update:
+ * @frame: the next frame of the stream.
+ * @need_boxes: %FALSE to only estimate motion (cheap); %TRUE to also get
+ *   proposals for this frame.
+ * @n_boxes: (out) (optional): number of boxes.
+ * @action: (out) (optional): what was done for the boxes.
+ *
+ * Returns: (transfer none): the proposals for @frame, valid until the next
+ * call (%NULL when @need_boxes is %FALSE, or on error).
+ */
+const SppBox *spp_tracker_update (SppTracker *tracker, const SppImage *frame,
+                                  gboolean need_boxes, guint *n_boxes,
+                                  SppTrackerAction *action, GError **error);
+
+/**
+ * spp_tracker_get_motion:
+ *
+ * Global translation, in frame pixels, between the two most recent frames
+ * given to spp_tracker_update() (0, 0 after a cut or on the first frame).
+ * Returns %TRUE when the last frame was judged a scene cut.
+ */
+gboolean spp_tracker_get_motion (const SppTracker *tracker, float *dx,
+                                 float *dy);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SppTracker, spp_tracker_free)
+
+G_END_DECLS

@@ -1,0 +1,3 @@
+#include "spp/error.h"
+
+G_DEFINE_QUARK (spp-error-quark, spp_error)
