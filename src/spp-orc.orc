@@ -15,43 +15,44 @@ convlf f, t32
 subf f, f, mean
 mulf d1, f, inv_std
 
-.function spp_orc_relu_f32
+.function spp_orc_relu_ip_f32
 .dest 4 d1 float
-.source 4 s1 float
 .const 4 zero 0x00000000
-maxf d1, s1, zero
+maxf d1, d1, zero
 
-.function spp_orc_relu6_f32
+.function spp_orc_relu6_ip_f32
 .dest 4 d1 float
-.source 4 s1 float
 .const 4 zero 0x00000000
 .const 4 six 0x40c00000
 .temp 4 t
-maxf t, s1, zero
+maxf t, d1, zero
 minf d1, t, six
 
-.function spp_orc_leaky_f32
+# max (x, slope * x): LeakyReLU for 0 <= slope <= 1.
+.function spp_orc_leaky_ip_f32
 .dest 4 d1 float
-.source 4 s1 float
 .floatparam 4 slope
 .temp 4 t
-mulf t, s1, slope
-maxf d1, s1, t
+mulf t, d1, slope
+maxf d1, d1, t
 
-.function spp_orc_add_scalar_f32
+.function spp_orc_add_scalar_ip_f32
 .dest 4 d1 float
-.source 4 s1 float
 .floatparam 4 bias
-addf d1, s1, bias
+addf d1, d1, bias
 
-.function spp_orc_add_scalar_relu_f32
+.function spp_orc_add_scalar_relu_ip_f32
 .dest 4 d1 float
-.source 4 s1 float
 .floatparam 4 bias
 .const 4 zero 0x00000000
 .temp 4 t
-addf t, s1, bias
+addf t, d1, bias
 maxf d1, t, zero
+
+.function spp_orc_add_ip_f32
+.dest 4 d1 float
+.source 4 s1 float
+addf d1, d1, s1
 
 .function spp_orc_add_f32
 .dest 4 d1 float

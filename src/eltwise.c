@@ -1,0 +1,103 @@
+/* Activations and element-wise sums: ORC kernels where ORC has the
+ * opcodes (ReLU, ReLU6, LeakyReLU with slope <= 1, bias, add), C for the
+ * transcendental ones. */
+#include "layers-private.h"
+
+#include "spp-orc.h"
+
+#include <math.h>
+
+static void
+act_c (SppAct act, float slope, float *x, gsize n)
+{
+  switch (act) {
+  case SPP_ACT_LEAKY:
+    for (gsize i = 0; i < n; i++)
+      x[i] = x[i] > 0 ? x[i] : x[i] * slope;
+    break;
+  case SPP_ACT_HARDSWISH:
+    for (gsize i = 0; i < n; i++) {
+      float r = MIN (MAX (x[i] + 3.0f, 0.0f), 6.0f);
+      x[i] = x[i] * r * (1.0f / 6.0f);
+    }
+    break;
+  case SPP_ACT_SIGMOID:
+    for (gsize i = 0; i < n; i++)
+      x[i] = 1.0f / (1.0f + expf (-x[i]));
+    break;
+  default:
+    break;
+  }
+}
+
+/* ORC takes an int count; split huge planes. */
+#define ORC_CHUNK (1 << 30)
+
+void
+spp_act_forward (SppAct act, float slope, float *x, gsize n)
+{
+  for (gsize off = 0; off < n; off += ORC_CHUNK) {
+    int m = (int) MIN (n - off, (gsize) ORC_CHUNK);
+    float *p = x + off;
+    switch (act) {
+    case SPP_ACT_NONE:
+      break;
+    case SPP_ACT_RELU:
+      spp_orc_relu_ip_f32 (p, m);
+      break;
+    case SPP_ACT_RELU6:
+      spp_orc_relu6_ip_f32 (p, m);
+      break;
+    case SPP_ACT_LEAKY:
+      /* max (x, slope*x) is LeakyReLU only for 0 <= slope <= 1. */
+      if (slope >= 0.0f && slope <= 1.0f)
+        spp_orc_leaky_ip_f32 (p, slope, m);
+      else
+        act_c (act, slope, p, m);
+      break;
+    default:
+      act_c (act, slope, p, m);
+      break;
+    }
+  }
+}
+
+void
+spp_bias_act_forward (SppAct act, float slope, const float *bias, float *x,
+                      int c, gsize plane_size)
+{
+  for (int ch = 0; ch < c; ch++) {
+    float *p = x + (gsize) ch * plane_size;
+    if (act == SPP_ACT_RELU) {
+      spp_orc_add_scalar_relu_ip_f32 (p, bias[ch], (int) plane_size);
+    } else {
+      spp_orc_add_scalar_ip_f32 (p, bias[ch], (int) plane_size);
+      spp_act_forward (act, slope, p, plane_size);
+    }
+  }
+}
+
+void
+spp_add_forward (const float *a, const float *b, float *out, gsize n)
+{
+  for (gsize off = 0; off < n; off += ORC_CHUNK)
+    spp_orc_add_f32 (out + off, a + off, b + off,
+                     (int) MIN (n - off, (gsize) ORC_CHUNK));
+}
+
+void
+spp_softmax_forward (float *x, int n, int d)
+{
+  for (int i = 0; i < n; i++) {
+    float *row = x + (gsize) i * d;
+    float m = row[0], s = 0.0f;
+    for (int j = 1; j < d; j++)
+      m = MAX (m, row[j]);
+    for (int j = 0; j < d; j++) {
+      row[j] = expf (row[j] - m);
+      s += row[j];
+    }
+    for (int j = 0; j < d; j++)
+      row[j] /= s;
+  }
+}

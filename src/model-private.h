@@ -1,0 +1,95 @@
+#pragma once
+
+#include "spp/model.h"
+#include "spp/error.h"
+#include "tensor-private.h"
+
+/* Op codes of docs/model-format.md; new values only at the end. */
+typedef enum {
+  SPP_OP_CONV = 1,
+  SPP_OP_ACT = 2,
+  SPP_OP_LRN = 3,
+  SPP_OP_MAXPOOL = 4,
+  SPP_OP_CONCAT = 5,
+  SPP_OP_SLICE = 6,
+  SPP_OP_SHUFFLE = 7,
+  SPP_OP_ADD = 8,
+  SPP_OP_FC = 9,
+  SPP_OP_SOFTMAX = 10,
+  SPP_OP_AVGPOOL = 11,
+  SPP_OP_LAST = SPP_OP_AVGPOOL,
+} SppOp;
+
+typedef enum {
+  SPP_ACT_NONE = 0,
+  SPP_ACT_RELU = 1,
+  SPP_ACT_LEAKY = 2,
+  SPP_ACT_RELU6 = 3,
+  SPP_ACT_HARDSWISH = 4,
+  SPP_ACT_SIGMOID = 5,
+  SPP_ACT_LAST = SPP_ACT_SIGMOID,
+} SppAct;
+
+#define SPP_LAYER_MAX_INPUTS 64
+#define SPP_LAYER_MAX_PARAMS 32
+#define SPP_LAYER_MAX_TENSORS 8
+
+/* Resolved parameters, defaults applied. */
+typedef struct {
+  int kh, kw, sh, sw, pad_t, pad_l, pad_b, pad_r, dil_h, dil_w;
+} SppWindow;
+
+typedef struct {
+  SppOp op;
+  char *name;
+  int section;         /* 0 trunk, 1 head */
+  guint n_inputs;
+  guint *inputs;       /* node ids */
+  int out_c;           /* inferred output channels (trunk), width (head) */
+  int in_c;            /* channels of the first input */
+  SppWindow win;       /* conv, pools */
+  int groups;          /* conv groups, shuffle groups */
+  SppAct act;
+  float slope;
+  int lrn_within, lrn_size;
+  float lrn_alpha, lrn_beta, lrn_k;
+  gboolean ceil_mode, count_include_pad;
+  int slice_start;
+  const SppTensor *weight, *bias; /* conv, fc: borrowed from the model */
+} SppLayer;
+
+struct _SppModel {
+  gint ref_count;
+  char *path;
+  GMappedFile *mapped;
+  GBytes *bytes;
+  guint8 *copy;        /* aligned copy when the source was not aligned */
+
+  char *name, *description;
+  SppChannelOrder order;
+  float mean[3], std[3];
+  guint min_size, multiple;
+  guint *levels, n_levels;
+  guint stride;
+  float offset;
+  guint *scales, n_scales;
+  char **labels;       /* NULL-terminated */
+  guint n_classes;
+  float *thresholds;
+  float nms;
+  float feature_scale, score_a, score_b;
+
+  guint n_tensors;
+  char **tensor_names;
+  SppTensor *tensors;  /* views into the file */
+
+  guint n_layers, n_trunk;
+  SppLayer *layers;    /* trunk first, then head */
+  int map_channels;    /* channels of the trunk output */
+  guint pooled_size;   /* map_channels * bins */
+  guint head_size;     /* width of the head's output */
+
+  const SppTensor *svm_w, *svm_b, *bbox_w, *bbox_b;
+};
+
+const SppTensor *spp_model_find_tensor (const SppModel *m, const char *name);

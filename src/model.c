@@ -1,0 +1,1161 @@
+/* The .sppm loader. Every read goes through Reader, which checks the
+ * remaining length first; every count is checked against a limit and
+ * against the bytes left before anything is allocated. */
+#include "model-private.h"
+
+#include "spp/pyramid.h"
+
+#include <math.h>
+#include <string.h>
+
+#define HEADER_SIZE 40
+#define MAX_KV 4096
+#define MAX_TENSORS 65536
+#define MAX_LAYERS 4096
+#define MAX_STRING 65536
+#define MAX_NAME 256
+#define MAX_ARRAY 65536
+#define MAX_LEVEL 64
+
+enum { T_U32, T_I32, T_F32, T_STR, T_ARR };
+
+typedef struct {
+  const guint8 *data;
+  gsize len, pos;
+  const char *file;
+  GError **error;
+} Reader;
+
+static gboolean
+fail (Reader *r, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
+static gboolean
+fail (Reader *r, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  if (r->error && *r->error == NULL)
+    g_set_error (r->error, SPP_ERROR, SPP_ERROR_FORMAT, "%s: %s", r->file,
+                 msg);
+  return FALSE;
+}
+
+static gboolean
+need (Reader *r, gsize n, const char *what)
+{
+  if (n > r->len - r->pos)
+    return fail (r, "truncated at byte %zu reading %s (%zu bytes needed, "
+                 "%zu left)", r->pos, what, n, r->len - r->pos);
+  return TRUE;
+}
+
+static gboolean
+read_u32 (Reader *r, guint32 *v, const char *what)
+{
+  if (!need (r, 4, what))
+    return FALSE;
+  memcpy (v, r->data + r->pos, 4);
+  *v = GUINT32_FROM_LE (*v);
+  r->pos += 4;
+  return TRUE;
+}
+
+static gboolean
+read_u64 (Reader *r, guint64 *v, const char *what)
+{
+  if (!need (r, 8, what))
+    return FALSE;
+  memcpy (v, r->data + r->pos, 8);
+  *v = GUINT64_FROM_LE (*v);
+  r->pos += 8;
+  return TRUE;
+}
+
+static gboolean
+read_f32 (Reader *r, float *v, const char *what)
+{
+  guint32 u;
+  if (!read_u32 (r, &u, what))
+    return FALSE;
+  memcpy (v, &u, 4);
+  return TRUE;
+}
+
+/* Returns a newly allocated, NUL-terminated, valid UTF-8 string. */
+static char *
+read_string (Reader *r, guint max, const char *what)
+{
+  guint32 n;
+  if (!read_u32 (r, &n, what))
+    return NULL;
+  if (n > max) {
+    fail (r, "%s: string length %u over the limit of %u", what, n, max);
+    return NULL;
+  }
+  if (!need (r, n, what))
+    return NULL;
+  const char *s = (const char *) r->data + r->pos;
+  if (memchr (s, 0, n) != NULL || !g_utf8_validate_len (s, n, NULL)) {
+    fail (r, "%s: string is not valid UTF-8 text", what);
+    return NULL;
+  }
+  r->pos += n;
+  return g_strndup (s, n);
+}
+
+typedef struct {
+  char *key;
+  guint32 type, elem_type, count;
+  gsize value_pos; /* where the value (or array elements) start */
+} KvEntry;
+
+static void
+kv_entry_clear (gpointer p)
+{
+  g_free (((KvEntry *) p)->key);
+}
+
+static gboolean
+skip_scalar (Reader *r, guint32 t, const char *what)
+{
+  if (t == T_STR) {
+    g_autofree char *s = read_string (r, MAX_STRING, what);
+    return s != NULL;
+  }
+  return need (r, 4, what) && (r->pos += 4, TRUE);
+}
+
+static gboolean
+read_kvs (Reader *r, guint n, GArray *kvs)
+{
+  for (guint i = 0; i < n; i++) {
+    KvEntry e = { 0 };
+    e.key = read_string (r, MAX_NAME, "metadata key");
+    if (e.key == NULL)
+      return FALSE;
+    g_array_append_val (kvs, e);
+    KvEntry *ep = &g_array_index (kvs, KvEntry, kvs->len - 1);
+    if (!read_u32 (r, &ep->type, ep->key))
+      return FALSE;
+    if (ep->type > T_ARR)
+      return fail (r, "metadata '%s': type %u, expected 0..4", ep->key,
+                   ep->type);
+    if (ep->type == T_ARR) {
+      if (!read_u32 (r, &ep->elem_type, ep->key)
+          || !read_u32 (r, &ep->count, ep->key))
+        return FALSE;
+      if (ep->elem_type > T_STR)
+        return fail (r, "metadata '%s': array element type %u, expected 0..3",
+                     ep->key, ep->elem_type);
+      if (ep->count > MAX_ARRAY)
+        return fail (r, "metadata '%s': %u elements, at most %u", ep->key,
+                     ep->count, MAX_ARRAY);
+      ep->value_pos = r->pos;
+      for (guint j = 0; j < ep->count; j++)
+        if (!skip_scalar (r, ep->elem_type, ep->key))
+          return FALSE;
+    } else {
+      ep->value_pos = r->pos;
+      if (!skip_scalar (r, ep->type, ep->key))
+        return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static const KvEntry *
+kv_find (GArray *kvs, const char *key)
+{
+  for (guint i = 0; i < kvs->len; i++)
+    if (!strcmp (g_array_index (kvs, KvEntry, i).key, key))
+      return &g_array_index (kvs, KvEntry, i);
+  return NULL;
+}
+
+/* Typed getters: absent + optional -> default; wrong type -> error. */
+static gboolean
+kv_u32 (Reader *r, GArray *kvs, const char *key, gboolean required,
+        guint32 def, guint32 *out)
+{
+  const KvEntry *e = kv_find (kvs, key);
+  if (e == NULL) {
+    if (required)
+      return fail (r, "metadata '%s' is missing", key);
+    *out = def;
+    return TRUE;
+  }
+  if (e->type != T_U32)
+    return fail (r, "metadata '%s' has type %u, expected u32 (0)", key,
+                 e->type);
+  Reader sub = *r;
+  sub.pos = e->value_pos;
+  return read_u32 (&sub, out, key);
+}
+
+static gboolean
+kv_f32 (Reader *r, GArray *kvs, const char *key, float def, float *out)
+{
+  const KvEntry *e = kv_find (kvs, key);
+  if (e == NULL) {
+    *out = def;
+    return TRUE;
+  }
+  if (e->type != T_F32)
+    return fail (r, "metadata '%s' has type %u, expected f32 (2)", key,
+                 e->type);
+  Reader sub = *r;
+  sub.pos = e->value_pos;
+  if (!read_f32 (&sub, out, key))
+    return FALSE;
+  if (!isfinite (*out))
+    return fail (r, "metadata '%s' is not a finite number", key);
+  return TRUE;
+}
+
+static char *
+kv_str (Reader *r, GArray *kvs, const char *key, gboolean required)
+{
+  const KvEntry *e = kv_find (kvs, key);
+  if (e == NULL) {
+    if (required)
+      fail (r, "metadata '%s' is missing", key);
+    return NULL;
+  }
+  if (e->type != T_STR) {
+    fail (r, "metadata '%s' has type %u, expected string (3)", key, e->type);
+    return NULL;
+  }
+  Reader sub = *r;
+  sub.pos = e->value_pos;
+  return read_string (&sub, MAX_STRING, key);
+}
+
+/* Arrays of u32 or f32: *out is newly allocated with *n elements. */
+static gboolean
+kv_array (Reader *r, GArray *kvs, const char *key, guint32 elem_type,
+          gboolean required, void **out, guint *n)
+{
+  const KvEntry *e = kv_find (kvs, key);
+  *out = NULL;
+  *n = 0;
+  if (e == NULL)
+    return required ? fail (r, "metadata '%s' is missing", key) : TRUE;
+  if (e->type != T_ARR || e->elem_type != elem_type)
+    return fail (r, "metadata '%s' must be an array of %s", key,
+                 elem_type == T_U32 ? "u32" : elem_type == T_F32 ? "f32"
+                                                                 : "strings");
+  Reader sub = *r;
+  sub.pos = e->value_pos;
+  if (elem_type == T_STR) {
+    char **v = g_new0 (char *, e->count + 1);
+    for (guint i = 0; i < e->count; i++) {
+      v[i] = read_string (&sub, MAX_NAME, key);
+      if (v[i] == NULL) {
+        g_strfreev (v);
+        return FALSE;
+      }
+    }
+    *out = v;
+  } else {
+    guint32 *v = g_new0 (guint32, MAX (e->count, 1));
+    for (guint i = 0; i < e->count; i++)
+      if (!read_u32 (&sub, &v[i], key)) {
+        g_free (v);
+        return FALSE;
+      }
+    if (elem_type == T_F32)
+      for (guint i = 0; i < e->count; i++) {
+        float f;
+        memcpy (&f, &v[i], 4);
+        if (!isfinite (f)) {
+          g_free (v);
+          return fail (r, "metadata '%s'[%u] is not a finite number", key, i);
+        }
+      }
+    *out = v;
+  }
+  *n = e->count;
+  return TRUE;
+}
+
+static void
+model_free (SppModel *m)
+{
+  for (guint i = 0; i < m->n_layers; i++) {
+    g_free (m->layers[i].name);
+    g_free (m->layers[i].inputs);
+  }
+  g_free (m->layers);
+  for (guint i = 0; i < m->n_tensors; i++)
+    g_free (m->tensor_names ? m->tensor_names[i] : NULL);
+  g_free (m->tensor_names);
+  g_free (m->tensors);
+  g_free (m->name);
+  g_free (m->description);
+  g_free (m->levels);
+  g_free (m->scales);
+  g_strfreev (m->labels);
+  g_free (m->thresholds);
+  g_free (m->path);
+  if (m->mapped)
+    g_mapped_file_unref (m->mapped);
+  if (m->bytes)
+    g_bytes_unref (m->bytes);
+  spp_aligned_free (m->copy);
+  g_free (m);
+}
+
+const SppTensor *
+spp_model_find_tensor (const SppModel *m, const char *name)
+{
+  for (guint i = 0; i < m->n_tensors; i++)
+    if (!strcmp (m->tensor_names[i], name))
+      return &m->tensors[i];
+  return NULL;
+}
+
+static gboolean
+read_tensors (Reader *r, SppModel *m, guint64 data_offset)
+{
+  m->tensor_names = g_new0 (char *, MAX (m->n_tensors, 1));
+  m->tensors = g_new0 (SppTensor, MAX (m->n_tensors, 1));
+  for (guint i = 0; i < m->n_tensors; i++) {
+    char *name = read_string (r, MAX_NAME, "tensor name");
+    guint32 n_dims, dims[4] = { 1, 1, 1, 1 }, dtype;
+    guint64 off, elems = 1;
+    if (name == NULL)
+      return FALSE;
+    m->tensor_names[i] = name;
+    if (!read_u32 (r, &n_dims, name))
+      return FALSE;
+    if (n_dims < 1 || n_dims > 4)
+      return fail (r, "tensor '%s' has %u dims, expected 1..4", name, n_dims);
+    for (guint d = 0; d < n_dims; d++) {
+      if (!read_u32 (r, &dims[d], name))
+        return FALSE;
+      if (dims[d] < 1 || dims[d] > (1u << 30))
+        return fail (r, "tensor '%s' dim %u is %u, expected 1..2^30", name, d,
+                     dims[d]);
+      elems *= dims[d];
+      if (elems > SPP_TENSOR_MAX_ELEMS)
+        return fail (r, "tensor '%s' has over 2^30 elements", name);
+    }
+    if (!read_u32 (r, &dtype, name) || !read_u64 (r, &off, name))
+      return FALSE;
+    if (dtype != 0)
+      return fail (r, "tensor '%s' has dtype %u, expected 0 (float32)", name,
+                   dtype);
+    if (off % 64 != 0)
+      return fail (r, "tensor '%s' offset %" G_GUINT64_FORMAT
+                   " is not a multiple of 64", name, off);
+    if (off > r->len - data_offset || elems * 4 > r->len - data_offset - off)
+      return fail (r, "tensor '%s' (%" G_GUINT64_FORMAT " bytes at data+%"
+                   G_GUINT64_FORMAT ") runs past the end of the file", name,
+                   elems * 4, off);
+    /* Dims fill n, c, h, w from the left: an [out, in] weight reads
+     * n = out, c = in. */
+    spp_tensor_init_view (&m->tensors[i],
+                          (float *) (void *) (r->data + data_offset + off),
+                          dims[0], dims[1], dims[2], dims[3]);
+    const float *p = m->tensors[i].data;
+    for (guint64 j = 0; j < elems; j++)
+      if (!isfinite (p[j]))
+        return fail (r, "tensor '%s' element %" G_GUINT64_FORMAT
+                     " is not finite (NaN or infinity)", name, j);
+  }
+  return TRUE;
+}
+
+static int
+param (const guint32 *ip, guint n, guint i, int def)
+{
+  return i < n ? (int) ip[i] : def;
+}
+
+static gboolean
+check_tensor (Reader *r, const SppLayer *l, const SppTensor *t,
+              const char *role, int n, int c, int h, int w)
+{
+  if (t->n != n || t->c != c || t->h != h || t->w != w)
+    return fail (r, "layer '%s': %s has shape [%d,%d,%d,%d], expected "
+                 "[%d,%d,%d,%d]", l->name, role, t->n, t->c, t->h, t->w, n, c,
+                 h, w);
+  return TRUE;
+}
+
+static gboolean
+read_window (Reader *r, SppLayer *l, const guint32 *ip, guint n, guint first,
+             gboolean pool)
+{
+  SppWindow *w = &l->win;
+  w->kh = param (ip, n, first, pool ? 2 : 1);
+  w->kw = param (ip, n, first + 1, w->kh);
+  w->sh = param (ip, n, first + 2, pool ? w->kh : 1);
+  w->sw = param (ip, n, first + 3, w->sh);
+  w->pad_t = param (ip, n, first + 4, 0);
+  w->pad_l = param (ip, n, first + 5, w->pad_t);
+  w->pad_b = param (ip, n, first + 6, w->pad_t);
+  w->pad_r = param (ip, n, first + 7, w->pad_l);
+  if (!pool) {
+    w->dil_h = param (ip, n, first + 8, 1);
+    w->dil_w = param (ip, n, first + 9, w->dil_h);
+  } else {
+    w->dil_h = w->dil_w = 1;
+  }
+  if (w->kh < 1 || w->kw < 1 || w->kh > 64 || w->kw > 64)
+    return fail (r, "layer '%s': kernel %dx%d, expected 1..64", l->name,
+                 w->kh, w->kw);
+  if (w->sh < 1 || w->sw < 1 || w->sh > 64 || w->sw > 64)
+    return fail (r, "layer '%s': stride %dx%d, expected 1..64", l->name,
+                 w->sh, w->sw);
+  if (w->pad_t < 0 || w->pad_l < 0 || w->pad_b < 0 || w->pad_r < 0
+      || w->pad_t > 64 || w->pad_l > 64 || w->pad_b > 64 || w->pad_r > 64)
+    return fail (r, "layer '%s': padding out of 0..64", l->name);
+  if (w->dil_h < 1 || w->dil_w < 1 || w->dil_h > 64 || w->dil_w > 64)
+    return fail (r, "layer '%s': dilation out of 1..64", l->name);
+  if (pool && (w->pad_t >= w->kh || w->pad_b >= w->kh || w->pad_l >= w->kw
+               || w->pad_r >= w->kw))
+    return fail (r, "layer '%s': pool padding must be smaller than the "
+                 "kernel", l->name);
+  return TRUE;
+}
+
+static gboolean
+read_act (Reader *r, SppLayer *l, int act, const float *fp, guint nf)
+{
+  if (act < 0 || act > SPP_ACT_LAST)
+    return fail (r, "layer '%s': activation %d, expected 0..%d", l->name, act,
+                 SPP_ACT_LAST);
+  l->act = act;
+  l->slope = nf > 0 ? fp[0] : 0.1f;
+  if (!isfinite (l->slope))
+    return fail (r, "layer '%s': slope is not finite", l->name);
+  return TRUE;
+}
+
+/* Reads one layer and infers its output width from the nodes before it.
+ * node_c[i] is the channel count of node i. */
+static gboolean
+read_layer (Reader *r, SppModel *m, guint index, int *node_c, guint n_nodes,
+            int *head_width)
+{
+  SppLayer *l = &m->layers[index];
+  guint32 op, section, n_in, n_ip, n_fp, n_t;
+  guint32 ip[SPP_LAYER_MAX_PARAMS];
+  float fp[SPP_LAYER_MAX_PARAMS];
+  const SppTensor *ts[SPP_LAYER_MAX_TENSORS];
+
+  if (!read_u32 (r, &op, "layer op"))
+    return FALSE;
+  l->name = read_string (r, MAX_NAME, "layer name");
+  if (l->name == NULL)
+    return FALSE;
+  if (op < 1 || op > SPP_OP_LAST)
+    return fail (r, "layer '%s': op %u, expected 1..%d", l->name, op,
+                 SPP_OP_LAST);
+  l->op = op;
+  if (!read_u32 (r, &section, l->name))
+    return FALSE;
+  if (section > 1)
+    return fail (r, "layer '%s': section %u, expected 0 or 1", l->name,
+                 section);
+  l->section = section;
+  if (section == 0 && index != m->n_trunk)
+    return fail (r, "layer '%s': trunk layer after a head layer", l->name);
+  if (!read_u32 (r, &n_in, l->name))
+    return FALSE;
+  if (n_in > SPP_LAYER_MAX_INPUTS)
+    return fail (r, "layer '%s': %u inputs, at most %d", l->name, n_in,
+                 SPP_LAYER_MAX_INPUTS);
+  l->n_inputs = n_in;
+  l->inputs = g_new0 (guint, MAX (n_in, 1));
+  for (guint i = 0; i < n_in; i++) {
+    guint32 v;
+    if (!read_u32 (r, &v, l->name))
+      return FALSE;
+    if (v >= n_nodes)
+      return fail (r, "layer '%s': input %u is node %u, expected < %u "
+                   "(an earlier node)", l->name, i, v, n_nodes);
+    l->inputs[i] = v;
+  }
+  if (!read_u32 (r, &n_ip, l->name))
+    return FALSE;
+  if (n_ip > SPP_LAYER_MAX_PARAMS)
+    return fail (r, "layer '%s': %u int params, at most %d", l->name, n_ip,
+                 SPP_LAYER_MAX_PARAMS);
+  for (guint i = 0; i < n_ip; i++)
+    if (!read_u32 (r, &ip[i], l->name))
+      return FALSE;
+  if (!read_u32 (r, &n_fp, l->name))
+    return FALSE;
+  if (n_fp > SPP_LAYER_MAX_PARAMS)
+    return fail (r, "layer '%s': %u float params, at most %d", l->name, n_fp,
+                 SPP_LAYER_MAX_PARAMS);
+  for (guint i = 0; i < n_fp; i++) {
+    if (!read_f32 (r, &fp[i], l->name))
+      return FALSE;
+    if (!isfinite (fp[i]))
+      return fail (r, "layer '%s': float param %u is not finite", l->name, i);
+  }
+  if (!read_u32 (r, &n_t, l->name))
+    return FALSE;
+  if (n_t > SPP_LAYER_MAX_TENSORS)
+    return fail (r, "layer '%s': %u tensors, at most %d", l->name, n_t,
+                 SPP_LAYER_MAX_TENSORS);
+  for (guint i = 0; i < n_t; i++) {
+    guint32 v;
+    if (!read_u32 (r, &v, l->name))
+      return FALSE;
+    if (v >= m->n_tensors)
+      return fail (r, "layer '%s': tensor id %u, expected < %u", l->name, v,
+                   m->n_tensors);
+    ts[i] = &m->tensors[v];
+  }
+
+  guint want_inputs = 1;
+  switch (l->op) {
+  case SPP_OP_CONCAT: want_inputs = MAX (n_in, 1); break;
+  case SPP_OP_ADD: want_inputs = 2; break;
+  case SPP_OP_FC: case SPP_OP_SOFTMAX: want_inputs = 0; break;
+  default: break;
+  }
+  if (l->section == 1) {
+    if (l->op != SPP_OP_FC && l->op != SPP_OP_SOFTMAX && l->op != SPP_OP_ACT)
+      return fail (r, "layer '%s': op %u cannot be in the head", l->name, op);
+    want_inputs = 0;
+  } else if (l->op == SPP_OP_FC || l->op == SPP_OP_SOFTMAX) {
+    return fail (r, "layer '%s': op %u belongs in the head (section 1)",
+                 l->name, op);
+  }
+  if (n_in != want_inputs)
+    return fail (r, "layer '%s': %u inputs, expected %u", l->name, n_in,
+                 want_inputs);
+
+  int in_c = l->section == 0 ? node_c[l->inputs[0]] : *head_width;
+  l->in_c = in_c;
+  l->out_c = in_c;
+  switch (l->op) {
+  case SPP_OP_CONV: {
+    if (n_ip < 1)
+      return fail (r, "layer '%s': conv needs out_c", l->name);
+    l->out_c = (int) ip[0];
+    if (l->out_c < 1 || l->out_c > 65536)
+      return fail (r, "layer '%s': out_c %d, expected 1..65536", l->name,
+                   l->out_c);
+    if (!read_window (r, l, ip, n_ip, 1, FALSE))
+      return FALSE;
+    l->groups = param (ip, n_ip, 11, 1);
+    if (l->groups < 1 || in_c % l->groups || l->out_c % l->groups)
+      return fail (r, "layer '%s': groups %d must divide in_c %d and out_c %d",
+                   l->name, l->groups, in_c, l->out_c);
+    if (!read_act (r, l, param (ip, n_ip, 12, 0), fp, n_fp))
+      return FALSE;
+    if (n_t < 1 || n_t > 2)
+      return fail (r, "layer '%s': conv needs a weight and an optional bias",
+                   l->name);
+    l->weight = ts[0];
+    if (!check_tensor (r, l, ts[0], "weight", l->out_c, in_c / l->groups,
+                       l->win.kh, l->win.kw))
+      return FALSE;
+    if (n_t == 2) {
+      l->bias = ts[1];
+      if (!check_tensor (r, l, ts[1], "bias", l->out_c, 1, 1, 1))
+        return FALSE;
+    }
+    break;
+  }
+  case SPP_OP_ACT:
+    if (!read_act (r, l, param (ip, n_ip, 0, 1), fp, n_fp))
+      return FALSE;
+    break;
+  case SPP_OP_LRN:
+    l->lrn_within = param (ip, n_ip, 0, 0);
+    l->lrn_size = param (ip, n_ip, 1, 5);
+    l->lrn_alpha = n_fp > 0 ? fp[0] : 1e-4f;
+    l->lrn_beta = n_fp > 1 ? fp[1] : 0.75f;
+    l->lrn_k = n_fp > 2 ? fp[2] : 1.0f;
+    if (l->lrn_within < 0 || l->lrn_within > 1)
+      return fail (r, "layer '%s': LRN mode %d, expected 0 or 1", l->name,
+                   l->lrn_within);
+    if (l->lrn_size < 1 || l->lrn_size > 63 || l->lrn_size % 2 == 0)
+      return fail (r, "layer '%s': LRN size %d, expected odd 1..63", l->name,
+                   l->lrn_size);
+    if (l->lrn_k <= 0 && !l->lrn_within)
+      return fail (r, "layer '%s': LRN k must be > 0", l->name);
+    break;
+  case SPP_OP_MAXPOOL:
+  case SPP_OP_AVGPOOL:
+    if (!read_window (r, l, ip, n_ip, 0, TRUE))
+      return FALSE;
+    l->ceil_mode = param (ip, n_ip, 8, 1) != 0;
+    l->count_include_pad = param (ip, n_ip, 9, 1) != 0;
+    break;
+  case SPP_OP_CONCAT: {
+    gint64 c = 0;
+    for (guint i = 0; i < n_in; i++)
+      c += node_c[l->inputs[i]];
+    if (c > 65536)
+      return fail (r, "layer '%s': concat gives %" G_GINT64_FORMAT
+                   " channels, at most 65536", l->name, c);
+    l->out_c = (int) c;
+    break;
+  }
+  case SPP_OP_SLICE:
+    l->slice_start = param (ip, n_ip, 0, 0);
+    l->out_c = param (ip, n_ip, 1, in_c - l->slice_start);
+    if (l->slice_start < 0 || l->out_c < 1 || l->slice_start > in_c
+        || l->out_c > in_c - l->slice_start)
+      return fail (r, "layer '%s': slice [%d, +%d) outside %d channels",
+                   l->name, l->slice_start, l->out_c, in_c);
+    break;
+  case SPP_OP_SHUFFLE:
+    l->groups = param (ip, n_ip, 0, 2);
+    if (l->groups < 1 || in_c % l->groups)
+      return fail (r, "layer '%s': shuffle groups %d must divide %d channels",
+                   l->name, l->groups, in_c);
+    break;
+  case SPP_OP_ADD:
+    if (node_c[l->inputs[1]] != in_c)
+      return fail (r, "layer '%s': adds %d and %d channels", l->name, in_c,
+                   node_c[l->inputs[1]]);
+    if (!read_act (r, l, param (ip, n_ip, 0, 0), fp, n_fp))
+      return FALSE;
+    break;
+  case SPP_OP_FC:
+    if (n_ip < 1 || (int) ip[0] < 1 || ip[0] > 65536)
+      return fail (r, "layer '%s': fc out %d, expected 1..65536", l->name,
+                   n_ip ? (int) ip[0] : 0);
+    l->out_c = ip[0];
+    if (!read_act (r, l, param (ip, n_ip, 1, 0), fp, n_fp))
+      return FALSE;
+    if (n_t < 1 || n_t > 2)
+      return fail (r, "layer '%s': fc needs a weight and an optional bias",
+                   l->name);
+    l->weight = ts[0];
+    if (in_c < 0) /* first head layer: checked against the SPP size later */
+      in_c = ts[0]->c;
+    l->in_c = in_c;
+    if (!check_tensor (r, l, ts[0], "weight", l->out_c, in_c, 1, 1))
+      return FALSE;
+    if (n_t == 2) {
+      l->bias = ts[1];
+      if (!check_tensor (r, l, ts[1], "bias", l->out_c, 1, 1, 1))
+        return FALSE;
+    }
+    break;
+  case SPP_OP_SOFTMAX:
+    break;
+  }
+  if (l->op != SPP_OP_CONV && l->op != SPP_OP_FC && n_t != 0)
+    return fail (r, "layer '%s': op %u takes no tensors", l->name, op);
+  if (l->section == 1)
+    *head_width = l->out_c;
+  return TRUE;
+}
+
+static SppModel *
+parse (const guint8 *data, gsize len, const char *file, SppModel *m,
+       GError **error)
+{
+  Reader rd = { data, len, 0, file, error }, *r = &rd;
+  guint32 version = 0, n_kv = 0, n_tensors = 0, n_layers = 0, alignment = 0;
+  guint64 file_size = 0, data_offset = 0;
+  g_autofree char *order = NULL;
+  g_autofree float *mean = NULL, *std = NULL;
+  g_autofree int *node_c = NULL;
+  guint n_mean = 0, n_std = 0;
+  g_autoptr (GArray) kvs = g_array_new (FALSE, TRUE, sizeof (KvEntry));
+  g_array_set_clear_func (kvs, kv_entry_clear);
+
+  if (!need (r, HEADER_SIZE, "header"))
+    goto error;
+  if (memcmp (data, "SPPM", 4) != 0) {
+    fail (r, "bad magic: not an .sppm model file (expected 'SPPM')");
+    goto error;
+  }
+  r->pos = 4;
+  read_u32 (r, &version, "version");
+  read_u64 (r, &file_size, "file_size");
+  read_u32 (r, &n_kv, "n_kv");
+  read_u32 (r, &n_tensors, "n_tensors");
+  read_u32 (r, &n_layers, "n_layers");
+  read_u32 (r, &alignment, "alignment");
+  read_u64 (r, &data_offset, "data_offset");
+  if (version != 1) {
+    fail (r, "version %u, this library reads version 1", version);
+    goto error;
+  }
+  if (file_size != len) {
+    fail (r, "file_size says %" G_GUINT64_FORMAT " bytes but the file has "
+          "%zu (truncated or padded)", file_size, len);
+    goto error;
+  }
+  if (n_kv > MAX_KV || n_tensors > MAX_TENSORS || n_layers < 1
+      || n_layers > MAX_LAYERS) {
+    fail (r, "counts out of range: n_kv %u (max %d), n_tensors %u (max %d), "
+          "n_layers %u (1..%d)", n_kv, MAX_KV, n_tensors, MAX_TENSORS,
+          n_layers, MAX_LAYERS);
+    goto error;
+  }
+  if (alignment != 64) {
+    fail (r, "alignment %u, expected 64", alignment);
+    goto error;
+  }
+  if (data_offset % 64 || data_offset > len) {
+    fail (r, "data_offset %" G_GUINT64_FORMAT " must be a multiple of 64 "
+          "inside the file", data_offset);
+    goto error;
+  }
+
+  if (!read_kvs (r, n_kv, kvs))
+    goto error;
+  m->n_tensors = n_tensors;
+  if (!read_tensors (r, m, data_offset))
+    goto error;
+
+  /* Metadata. */
+  m->name = kv_str (r, kvs, "general.name", TRUE);
+  if (m->name == NULL)
+    goto error;
+  m->description = kv_str (r, kvs, "general.description", FALSE);
+  if (m->description == NULL && kv_find (kvs, "general.description"))
+    goto error;
+  order = kv_str (r, kvs, "input.order", TRUE);
+  if (order == NULL)
+    goto error;
+  if (!strcmp (order, "RGB"))
+    m->order = SPP_CHANNEL_RGB;
+  else if (!strcmp (order, "BGR"))
+    m->order = SPP_CHANNEL_BGR;
+  else {
+    fail (r, "metadata 'input.order' is '%s', expected 'RGB' or 'BGR'", order);
+    goto error;
+  }
+  if (!kv_array (r, kvs, "input.mean", T_F32, TRUE, (void **) &mean, &n_mean)
+      || !kv_array (r, kvs, "input.std", T_F32, TRUE, (void **) &std, &n_std))
+    goto error;
+  if (n_mean != 3 || n_std != 3) {
+    fail (r, "metadata 'input.mean' and 'input.std' need 3 values each "
+          "(have %u and %u)", n_mean, n_std);
+    goto error;
+  }
+  for (int i = 0; i < 3; i++) {
+    m->mean[i] = mean[i];
+    m->std[i] = std[i];
+    if (!(std[i] > 0)) {
+      fail (r, "metadata 'input.std'[%d] is %g, expected > 0", i, std[i]);
+      goto error;
+    }
+  }
+  if (!kv_u32 (r, kvs, "input.min_size", FALSE, 1, &m->min_size)
+      || !kv_u32 (r, kvs, "input.multiple", FALSE, 1, &m->multiple)
+      || !kv_u32 (r, kvs, "spp.stride", TRUE, 0, &m->stride)
+      || !kv_f32 (r, kvs, "spp.offset", 0.0f, &m->offset)
+      || !kv_f32 (r, kvs, "detect.nms", 0.3f, &m->nms)
+      || !kv_f32 (r, kvs, "detect.feature_scale", 1.0f, &m->feature_scale)
+      || !kv_f32 (r, kvs, "detect.score_a", 1.0f, &m->score_a)
+      || !kv_f32 (r, kvs, "detect.score_b", 0.0f, &m->score_b))
+    goto error;
+  if (m->min_size < 1 || m->min_size > 4096 || m->multiple < 1
+      || m->multiple > 1024) {
+    fail (r, "metadata 'input.min_size' (1..4096) or 'input.multiple' "
+          "(1..1024) out of range");
+    goto error;
+  }
+  if (m->stride < 1 || m->stride > 1024) {
+    fail (r, "metadata 'spp.stride' is %u, expected 1..1024", m->stride);
+    goto error;
+  }
+  if (m->nms < 0 || m->nms > 1) {
+    fail (r, "metadata 'detect.nms' is %g, expected 0..1", m->nms);
+    goto error;
+  }
+  if (!kv_array (r, kvs, "spp.levels", T_U32, TRUE, (void **) &m->levels,
+                 &m->n_levels))
+    goto error;
+  if (m->n_levels < 1 || m->n_levels > 16) {
+    fail (r, "metadata 'spp.levels' has %u levels, expected 1..16",
+          m->n_levels);
+    goto error;
+  }
+  for (guint i = 0; i < m->n_levels; i++)
+    if (m->levels[i] < 1 || m->levels[i] > MAX_LEVEL) {
+      fail (r, "metadata 'spp.levels'[%u] is %u, expected 1..%d", i,
+            m->levels[i], MAX_LEVEL);
+      goto error;
+    }
+  if (!kv_array (r, kvs, "detect.scales", T_U32, FALSE, (void **) &m->scales,
+                 &m->n_scales))
+    goto error;
+  if (m->n_scales == 0) {
+    g_free (m->scales);
+    m->scales = g_new (guint, 1);
+    m->scales[0] = 688; /* SPEC section 2: the 1-scale setting */
+    m->n_scales = 1;
+  }
+  if (m->n_scales > 16) {
+    fail (r, "metadata 'detect.scales' has %u scales, at most 16",
+          m->n_scales);
+    goto error;
+  }
+  for (guint i = 0; i < m->n_scales; i++)
+    if (m->scales[i] < 16 || m->scales[i] > 4096) {
+      fail (r, "metadata 'detect.scales'[%u] is %u, expected 16..4096", i,
+            m->scales[i]);
+      goto error;
+    }
+  if (!kv_array (r, kvs, "detect.labels", T_STR, FALSE, (void **) &m->labels,
+                 &m->n_classes))
+    goto error;
+  if (m->labels == NULL)
+    m->labels = g_new0 (char *, 1);
+  for (guint i = 0; i < m->n_classes; i++)
+    if (m->labels[i][0] == '\0' || strchr (m->labels[i], ',')) {
+      fail (r, "metadata 'detect.labels'[%u] is empty or has a comma", i);
+      goto error;
+    }
+  {
+    guint n_thr = 0;
+    if (!kv_array (r, kvs, "detect.thresholds", T_F32, FALSE,
+                   (void **) &m->thresholds, &n_thr))
+      goto error;
+    if (m->thresholds == NULL) {
+      m->thresholds = g_new (float, MAX (m->n_classes, 1));
+      for (guint i = 0; i < m->n_classes; i++)
+        m->thresholds[i] = 0.5f;
+    } else if (n_thr != m->n_classes) {
+      fail (r, "metadata 'detect.thresholds' has %u values for %u labels",
+            n_thr, m->n_classes);
+      goto error;
+    }
+  }
+
+  /* The graph. */
+  m->n_layers = n_layers;
+  m->layers = g_new0 (SppLayer, n_layers);
+  node_c = g_new0 (int, n_layers + 1);
+  node_c[0] = 3;
+  int head_width = -1;
+  for (guint i = 0; i < n_layers; i++) {
+    if (!read_layer (r, m, i, node_c, m->n_trunk + 1, &head_width))
+      goto error;
+    if (m->layers[i].section == 0) {
+      m->n_trunk++;
+      node_c[m->n_trunk] = m->layers[i].out_c;
+    } else if (i == m->n_trunk && m->layers[i].op != SPP_OP_FC) {
+      fail (r, "layer '%s': the head must start with an fc layer",
+            m->layers[i].name);
+      goto error;
+    }
+  }
+  if (m->n_trunk == 0) {
+    fail (r, "no trunk layers (section 0)");
+    goto error;
+  }
+  if (r->pos > data_offset) {
+    fail (r, "tables end at byte %zu, after data_offset %" G_GUINT64_FORMAT,
+          r->pos, data_offset);
+    goto error;
+  }
+  m->map_channels = node_c[m->n_trunk];
+  guint64 pooled = (guint64) m->map_channels
+                   * spp_pyramid_get_n_bins (m->levels, m->n_levels);
+  if (pooled > (1u << 24)) {
+    fail (r, "SPP vector of %" G_GUINT64_FORMAT " floats is too long",
+          pooled);
+    goto error;
+  }
+  m->pooled_size = pooled;
+  m->head_size = m->pooled_size;
+  if (m->n_trunk < m->n_layers) {
+    const SppLayer *first = &m->layers[m->n_trunk];
+    if ((guint) first->in_c != m->pooled_size) {
+      fail (r, "layer '%s': fc input size %d does not match the SPP output "
+            "%d channels x %u bins = %u", first->name, first->in_c,
+            m->map_channels, spp_pyramid_get_n_bins (m->levels, m->n_levels),
+            m->pooled_size);
+      goto error;
+    }
+    m->head_size = m->layers[m->n_layers - 1].out_c;
+  }
+
+  /* Detector tensors, if present, must agree with the head and labels. */
+  m->svm_w = spp_model_find_tensor (m, "svm.weight");
+  m->svm_b = spp_model_find_tensor (m, "svm.bias");
+  m->bbox_w = spp_model_find_tensor (m, "bbox.weight");
+  m->bbox_b = spp_model_find_tensor (m, "bbox.bias");
+  if (m->svm_w || m->svm_b || m->n_classes) {
+    if (!m->svm_w || !m->svm_b || m->n_classes == 0) {
+      fail (r, "a detector needs 'svm.weight', 'svm.bias' and "
+            "'detect.labels' together");
+      goto error;
+    }
+    if (m->svm_w->n != (int) m->n_classes || m->svm_w->c != (int) m->head_size
+        || m->svm_w->h != 1 || m->svm_w->w != 1) {
+      fail (r, "tensor 'svm.weight' is [%d,%d], expected [%u,%u] (labels x "
+            "head width)", m->svm_w->n, m->svm_w->c, m->n_classes,
+            m->head_size);
+      goto error;
+    }
+    if (m->svm_b->n != (int) m->n_classes || m->svm_b->c != 1) {
+      fail (r, "tensor 'svm.bias' must be [%u]", m->n_classes);
+      goto error;
+    }
+  }
+  if (m->bbox_w || m->bbox_b) {
+    if (!m->bbox_w || !m->bbox_b || !m->svm_w) {
+      fail (r, "'bbox.weight' and 'bbox.bias' go together, with SVMs");
+      goto error;
+    }
+    if (m->bbox_w->n != (int) m->n_classes * 4
+        || m->bbox_w->c != (int) m->pooled_size || m->bbox_w->h != 1
+        || m->bbox_w->w != 1 || m->bbox_b->n != (int) m->n_classes * 4
+        || m->bbox_b->c != 1) {
+      fail (r, "tensor 'bbox.weight' is [%d,%d], expected [%u,%u] and "
+            "'bbox.bias' [%u]", m->bbox_w->n, m->bbox_w->c, m->n_classes * 4,
+            m->pooled_size, m->n_classes * 4);
+      goto error;
+    }
+  }
+  return m;
+
+error:
+  spp_model_unref (m);
+  return NULL;
+}
+
+SppModel *
+spp_model_load_from_bytes (GBytes *bytes, const char *name, GError **error)
+{
+  gsize len;
+  const guint8 *data;
+  SppModel *m;
+
+  g_return_val_if_fail (bytes != NULL, NULL);
+  m = g_new0 (SppModel, 1);
+  m->ref_count = 1;
+  m->path = g_strdup (name ? name : "(memory)");
+  data = g_bytes_get_data (bytes, &len);
+  /* Tensors are used in place, so the base must be 64-byte aligned. */
+  if (((guintptr) data) % 64 != 0) {
+    m->copy = spp_aligned_alloc (MAX (len, 1));
+    if (m->copy == NULL) {
+      g_set_error (error, SPP_ERROR, SPP_ERROR_NOMEM,
+                   "%s: cannot allocate %zu bytes", m->path, len);
+      spp_model_unref (m);
+      return NULL;
+    }
+    if (len)
+      memcpy (m->copy, data, len);
+    data = m->copy;
+  } else {
+    m->bytes = g_bytes_ref (bytes);
+  }
+  return parse (data, len, m->path, m, error);
+}
+
+SppModel *
+spp_model_load (const char *path, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  SppModel *m;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  if (g_file_test (path, G_FILE_TEST_IS_DIR)) {
+    g_set_error (error, SPP_ERROR, SPP_ERROR_IO,
+                 "%s: is a directory, not a model file", path);
+    return NULL;
+  }
+  GMappedFile *mf = g_mapped_file_new (path, FALSE, &local);
+  if (mf == NULL) {
+    g_set_error (error, SPP_ERROR, SPP_ERROR_IO, "cannot open model: %s",
+                 local->message);
+    return NULL;
+  }
+  m = g_new0 (SppModel, 1);
+  m->ref_count = 1;
+  m->path = g_strdup (path);
+  m->mapped = mf;
+  const guint8 *data = (const guint8 *) g_mapped_file_get_contents (mf);
+  gsize len = g_mapped_file_get_length (mf);
+  /* An empty file maps to NULL; parse() reports it as truncated. The
+   * mapping is page-aligned, so tensors are 64-byte aligned in place. */
+  static const guint8 empty[1];
+  if (data == NULL)
+    data = empty;
+  return parse (data, len, m->path, m, error);
+}
+
+SppModel *
+spp_model_ref (SppModel *model)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+  g_atomic_int_inc (&model->ref_count);
+  return model;
+}
+
+void
+spp_model_unref (SppModel *model)
+{
+  if (model && g_atomic_int_dec_and_test (&model->ref_count))
+    model_free (model);
+}
+
+const char *
+spp_model_get_name (const SppModel *m)
+{
+  return m->name;
+}
+
+const char *
+spp_model_get_path (const SppModel *m)
+{
+  return m->path;
+}
+
+guint
+spp_model_get_n_classes (const SppModel *m)
+{
+  return m->n_classes;
+}
+
+const char *
+spp_model_get_label (const SppModel *m, guint id)
+{
+  return id < m->n_classes ? m->labels[id] : NULL;
+}
+
+int
+spp_model_find_label (const SppModel *m, const char *label)
+{
+  for (guint i = 0; i < m->n_classes; i++)
+    if (!strcmp (m->labels[i], label))
+      return (int) i;
+  return -1;
+}
+
+float
+spp_model_get_threshold (const SppModel *m, guint id)
+{
+  return id < m->n_classes ? m->thresholds[id] : 0.5f;
+}
+
+float
+spp_model_get_nms_threshold (const SppModel *m)
+{
+  return m->nms;
+}
+
+SppChannelOrder
+spp_model_get_channel_order (const SppModel *m)
+{
+  return m->order;
+}
+
+void
+spp_model_get_normalization (const SppModel *m, float mean[3], float std[3])
+{
+  memcpy (mean, m->mean, sizeof m->mean);
+  memcpy (std, m->std, sizeof m->std);
+}
+
+guint
+spp_model_get_stride (const SppModel *m)
+{
+  return m->stride;
+}
+
+float
+spp_model_get_offset (const SppModel *m)
+{
+  return m->offset;
+}
+
+const guint *
+spp_model_get_levels (const SppModel *m, guint *n)
+{
+  *n = m->n_levels;
+  return m->levels;
+}
+
+const guint *
+spp_model_get_scales (const SppModel *m, guint *n)
+{
+  *n = m->n_scales;
+  return m->scales;
+}
+
+guint
+spp_model_get_feature_channels (const SppModel *m)
+{
+  return m->map_channels;
+}
+
+guint
+spp_model_get_pooled_size (const SppModel *m)
+{
+  return m->pooled_size;
+}
+
+void
+spp_model_get_n_layers (const SppModel *m, guint *n_trunk, guint *n_head)
+{
+  if (n_trunk)
+    *n_trunk = m->n_trunk;
+  if (n_head)
+    *n_head = m->n_layers - m->n_trunk;
+}
+
+gboolean
+spp_model_has_detector (const SppModel *m)
+{
+  return m->svm_w != NULL;
+}
+
+char *
+spp_model_describe (const SppModel *m)
+{
+  GString *s = g_string_new (NULL);
+  g_string_append_printf (s, "name: %s\n", m->name);
+  if (m->description)
+    g_string_append_printf (s, "description: %s\n", m->description);
+  g_string_append_printf (s, "input: %s, mean %g %g %g, std %g %g %g\n",
+                          m->order == SPP_CHANNEL_BGR ? "BGR" : "RGB",
+                          m->mean[0], m->mean[1], m->mean[2], m->std[0],
+                          m->std[1], m->std[2]);
+  g_string_append_printf (s, "trunk: %u layers, %d channels, stride %u, "
+                          "offset %g\n", m->n_trunk, m->map_channels,
+                          m->stride, m->offset);
+  g_string_append (s, "spp levels:");
+  for (guint i = 0; i < m->n_levels; i++)
+    g_string_append_printf (s, " %u", m->levels[i]);
+  g_string_append_printf (s, " (%u floats per window)\n", m->pooled_size);
+  g_string_append_printf (s, "head: %u layers, output %u\n",
+                          m->n_layers - m->n_trunk, m->head_size);
+  g_string_append (s, "scales:");
+  for (guint i = 0; i < m->n_scales; i++)
+    g_string_append_printf (s, " %u", m->scales[i]);
+  g_string_append_printf (s, "\nclasses: %u", m->n_classes);
+  for (guint i = 0; i < m->n_classes; i++)
+    g_string_append_printf (s, "%s%s (%.2f)", i ? ", " : " ", m->labels[i],
+                            m->thresholds[i]);
+  g_string_append_printf (s, "\nbox regression: %s\nnms: %.2f\n",
+                          m->bbox_w ? "yes" : "no", m->nms);
+  return g_string_free (s, FALSE);
+}
+
+char *
+spp_model_get_default_path (void)
+{
+  const char *env = g_getenv ("SPP_MODEL_PATH");
+  if (env && *env)
+    return g_strdup (env);
+  char *installed = g_build_filename (SPP_MODEL_INSTALL_DIR, "default.sppm",
+                                      NULL);
+  if (g_file_test (installed, G_FILE_TEST_EXISTS))
+    return installed;
+  g_free (installed);
+  return g_build_filename (SPP_MODEL_SOURCE_DIR, "default.sppm", NULL);
+}

@@ -1,0 +1,336 @@
+/* Runs a model's trunk and head. The forward pass is the model's flat
+ * list of layers; intermediate results live in an arena of slots that are
+ * reused as soon as a node's last consumer has run, and grow only when a
+ * larger input arrives. */
+#include "spp/net.h"
+
+#include "blas-private.h"
+#include "layers-private.h"
+
+#include <string.h>
+
+typedef struct {
+  int c, h, w;
+  int slot;     /* arena slot, or -1 for a view / the input */
+  float *data;  /* resolved during forward */
+  int last_use; /* index of the last layer reading this node */
+} Node;
+
+struct _SppNet {
+  SppModel *model;
+  GPtrArray *slots;   /* SppTensor * */
+  SppTensor *scratch; /* im2col and LRN */
+  SppTensor *head[2]; /* ping-pong buffers for the head */
+  Node *nodes;
+  int *slot_busy;
+  int planned_h, planned_w;
+};
+
+SppNet *
+spp_net_new (SppModel *model, GError **error)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+  if (!spp_blas_init (error))
+    return NULL;
+  SppNet *net = g_new0 (SppNet, 1);
+  net->model = spp_model_ref (model);
+  net->slots = g_ptr_array_new_with_free_func ((GDestroyNotify)
+                                               spp_tensor_free);
+  net->scratch = spp_tensor_new (0, 0, 0, 0);
+  net->head[0] = spp_tensor_new (0, 0, 0, 0);
+  net->head[1] = spp_tensor_new (0, 0, 0, 0);
+  net->nodes = g_new0 (Node, model->n_trunk + 1);
+  net->slot_busy = g_new0 (int, model->n_trunk + 1);
+  net->planned_h = net->planned_w = -1;
+  return net;
+}
+
+void
+spp_net_free (SppNet *net)
+{
+  if (net == NULL)
+    return;
+  g_ptr_array_unref (net->slots);
+  spp_tensor_free (net->scratch);
+  spp_tensor_free (net->head[0]);
+  spp_tensor_free (net->head[1]);
+  g_free (net->nodes);
+  g_free (net->slot_busy);
+  spp_model_unref (net->model);
+  g_free (net);
+}
+
+/* Shapes of every node for an in_h x in_w input. */
+static gboolean
+infer_shapes (const SppModel *m, int in_h, int in_w, Node *nodes,
+              GError **error)
+{
+  nodes[0] = (Node) { 3, in_h, in_w, -1, NULL, -1 };
+  for (guint i = 0; i < m->n_trunk; i++) {
+    const SppLayer *l = &m->layers[i];
+    const Node *in = &nodes[l->inputs[0]];
+    Node *o = &nodes[i + 1];
+    *o = (Node) { l->out_c, in->h, in->w, -1, NULL, -1 };
+    const SppWindow *w = &l->win;
+    switch (l->op) {
+    case SPP_OP_CONV:
+      o->h = spp_conv_out_size (in->h, w->kh, w->sh, w->pad_t, w->pad_b,
+                                w->dil_h);
+      o->w = spp_conv_out_size (in->w, w->kw, w->sw, w->pad_l, w->pad_r,
+                                w->dil_w);
+      break;
+    case SPP_OP_MAXPOOL:
+    case SPP_OP_AVGPOOL:
+      o->h = spp_pool_out_size (in->h, w->kh, w->sh, w->pad_t, w->pad_b,
+                                l->ceil_mode);
+      o->w = spp_pool_out_size (in->w, w->kw, w->sw, w->pad_l, w->pad_r,
+                                l->ceil_mode);
+      break;
+    case SPP_OP_CONCAT:
+    case SPP_OP_ADD:
+      for (guint k = 1; k < l->n_inputs; k++) {
+        const Node *b = &nodes[l->inputs[k]];
+        if (b->h != in->h || b->w != in->w) {
+          g_set_error (error, SPP_ERROR, SPP_ERROR_SHAPE,
+                       "%s: layer '%s' joins a %dx%d and a %dx%d map "
+                       "(input %dx%d)", m->path, l->name, in->h, in->w, b->h,
+                       b->w, in_h, in_w);
+          return FALSE;
+        }
+      }
+      break;
+    default:
+      break;
+    }
+    if (o->h < 1 || o->w < 1) {
+      g_set_error (error, SPP_ERROR, SPP_ERROR_SHAPE,
+                   "%s: a %dx%d input is too small for layer '%s' (its "
+                   "output would be %dx%d)", m->path, in_w, in_h, l->name,
+                   o->w, o->h);
+      return FALSE;
+    }
+    for (guint k = 0; k < l->n_inputs; k++)
+      nodes[l->inputs[k]].last_use = i;
+  }
+  return TRUE;
+}
+
+gboolean
+spp_net_get_output_shape (const SppModel *model, int in_h, int in_w, int *c,
+                          int *h, int *w, GError **error)
+{
+  g_return_val_if_fail (model != NULL, FALSE);
+  if (in_h < 1 || in_w < 1 || in_h > 16384 || in_w > 16384) {
+    g_set_error (error, SPP_ERROR, SPP_ERROR_SHAPE,
+                 "input size %dx%d outside 1..16384", in_w, in_h);
+    return FALSE;
+  }
+  g_autofree Node *nodes = g_new0 (Node, model->n_trunk + 1);
+  if (!infer_shapes (model, in_h, in_w, nodes, error))
+    return FALSE;
+  const Node *o = &nodes[model->n_trunk];
+  if (c) *c = o->c;
+  if (h) *h = o->h;
+  if (w) *w = o->w;
+  return TRUE;
+}
+
+/* Assigns arena slots (slices are views of their input) and sizes them. */
+static gboolean
+plan (SppNet *net, int in_h, int in_w, GError **error)
+{
+  const SppModel *m = net->model;
+  Node *nodes = net->nodes;
+  gsize scratch = 0;
+
+  if (!infer_shapes (m, in_h, in_w, nodes, error))
+    return FALSE;
+  int n_slots = 0;
+  memset (net->slot_busy, 0, sizeof (int) * (m->n_trunk + 1));
+  for (guint i = 0; i < m->n_trunk; i++) {
+    const SppLayer *l = &m->layers[i];
+    Node *o = &nodes[i + 1];
+    if (l->op == SPP_OP_SLICE) {
+      o->slot = -2; /* a view into its input */
+    } else {
+      int s = 0;
+      while (s < n_slots && net->slot_busy[s])
+        s++;
+      if (s == n_slots)
+        n_slots++;
+      o->slot = s;
+      net->slot_busy[s] = 1;
+      while ((int) net->slots->len < n_slots)
+        g_ptr_array_add (net->slots, spp_tensor_new (0, 0, 0, 0));
+      SppTensor *t = g_ptr_array_index (net->slots, s);
+      gsize need = (gsize) o->c * o->h * o->w;
+      if (need > t->capacity
+          && !spp_tensor_reshape (t, 1, 1, 1, (int) need, error))
+        return FALSE;
+    }
+    const Node *in = &nodes[l->inputs[0]];
+    if (l->op == SPP_OP_CONV)
+      scratch = MAX (scratch, spp_conv_scratch_size (l, in->h, in->w));
+    else if (l->op == SPP_OP_LRN)
+      scratch = MAX (scratch, 2 * (gsize) in->h * in->w);
+    /* Release the inputs whose last reader this was (not views: a slice
+     * holds its parent's slot until the slice itself is last read). */
+    for (guint k = 0; k < l->n_inputs; k++) {
+      guint id = l->inputs[k];
+      while (id > 0 && nodes[id].slot == -2)
+        id = m->layers[id - 1].inputs[0];
+      if (id == 0)
+        continue;
+      /* Free only when no later layer reads this node or a view of it. */
+      gboolean live = FALSE;
+      for (guint v = 1; v <= m->n_trunk && !live; v++) {
+        guint root = v;
+        while (root > 0 && nodes[root].slot == -2)
+          root = m->layers[root - 1].inputs[0];
+        if (root == id && nodes[v].last_use > (int) i)
+          live = TRUE;
+      }
+      if (!live)
+        net->slot_busy[nodes[id].slot] = 0;
+    }
+  }
+  if (scratch > net->scratch->capacity
+      && !spp_tensor_reshape (net->scratch, 1, 1, 1, (int) scratch, error))
+    return FALSE;
+  net->planned_h = in_h;
+  net->planned_w = in_w;
+  return TRUE;
+}
+
+gboolean
+spp_net_forward (SppNet *net, const SppTensor *input, SppTensor *out,
+                 GError **error)
+{
+  g_return_val_if_fail (net != NULL && input != NULL && out != NULL, FALSE);
+  const SppModel *m = net->model;
+  Node *nodes = net->nodes;
+
+  if (input->n != 1 || input->c != 3) {
+    g_set_error (error, SPP_ERROR, SPP_ERROR_SHAPE,
+                 "%s: input must be 1 x 3 x H x W, got %dx%dx%dx%d", m->path,
+                 input->n, input->c, input->h, input->w);
+    return FALSE;
+  }
+  if (input->h < (int) m->min_size || input->w < (int) m->min_size) {
+    g_set_error (error, SPP_ERROR, SPP_ERROR_SHAPE,
+                 "%s: input %dx%d is smaller than the model's minimum side "
+                 "%u", m->path, input->w, input->h, m->min_size);
+    return FALSE;
+  }
+  if ((input->h != net->planned_h || input->w != net->planned_w)
+      && !plan (net, input->h, input->w, error)) {
+    net->planned_h = net->planned_w = -1;
+    return FALSE;
+  }
+  nodes[0].data = input->data;
+  float *scratch = net->scratch->data;
+  for (guint i = 0; i < m->n_trunk; i++) {
+    const SppLayer *l = &m->layers[i];
+    Node *o = &nodes[i + 1];
+    const Node *in = &nodes[l->inputs[0]];
+    const gsize plane = (gsize) o->h * o->w;
+    if (o->slot >= 0)
+      o->data = ((SppTensor *) g_ptr_array_index (net->slots, o->slot))->data;
+    switch (l->op) {
+    case SPP_OP_CONV:
+      spp_conv_forward (l, in->data, in->h, in->w, o->data, o->h, o->w,
+                        scratch);
+      break;
+    case SPP_OP_ACT:
+      memcpy (o->data, in->data, plane * o->c * sizeof (float));
+      spp_act_forward (l->act, l->slope, o->data, plane * o->c);
+      break;
+    case SPP_OP_LRN:
+      spp_lrn_forward (l, in->data, in->c, in->h, in->w, o->data, scratch);
+      break;
+    case SPP_OP_MAXPOOL:
+    case SPP_OP_AVGPOOL:
+      spp_pool_forward (l, in->data, in->c, in->h, in->w, o->data, o->h,
+                        o->w);
+      break;
+    case SPP_OP_CONCAT: {
+      float *dst = o->data;
+      for (guint k = 0; k < l->n_inputs; k++) {
+        const Node *src = &nodes[l->inputs[k]];
+        gsize n = (gsize) src->c * plane;
+        memcpy (dst, src->data, n * sizeof (float));
+        dst += n;
+      }
+      break;
+    }
+    case SPP_OP_SLICE:
+      o->data = in->data + (gsize) l->slice_start * plane;
+      break;
+    case SPP_OP_SHUFFLE:
+      spp_shuffle_forward (in->data, o->data, in->c, l->groups, plane);
+      break;
+    case SPP_OP_ADD:
+      spp_add_forward (in->data, nodes[l->inputs[1]].data, o->data,
+                       plane * o->c);
+      spp_act_forward (l->act, l->slope, o->data, plane * o->c);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  }
+  const Node *last = &nodes[m->n_trunk];
+  if (!spp_tensor_reshape (out, 1, last->c, last->h, last->w, error))
+    return FALSE;
+  memcpy (out->data, last->data,
+          (gsize) last->c * last->h * last->w * sizeof (float));
+  return TRUE;
+}
+
+gboolean
+spp_net_forward_head (SppNet *net, const SppTensor *pooled, SppTensor *out,
+                      GError **error)
+{
+  g_return_val_if_fail (net != NULL && pooled != NULL && out != NULL, FALSE);
+  const SppModel *m = net->model;
+  const int n = pooled->n;
+
+  if ((gsize) pooled->c * pooled->h * pooled->w != m->pooled_size) {
+    g_set_error (error, SPP_ERROR, SPP_ERROR_SHAPE,
+                 "%s: pooled vectors have %d floats, the model expects %u",
+                 m->path, pooled->c * pooled->h * pooled->w, m->pooled_size);
+    return FALSE;
+  }
+  const float *src = pooled->data;
+  int width = m->pooled_size;
+  guint n_head = m->n_layers - m->n_trunk;
+  for (guint i = 0; i < n_head; i++) {
+    const SppLayer *l = &m->layers[m->n_trunk + i];
+    SppTensor *dst = (i == n_head - 1) ? out : net->head[i % 2];
+    int w = l->op == SPP_OP_FC ? l->out_c : width;
+    if (!spp_tensor_reshape (dst, n, w, 1, 1, error))
+      return FALSE;
+    switch (l->op) {
+    case SPP_OP_FC:
+      spp_fc_forward (l, src, n, dst->data);
+      break;
+    case SPP_OP_ACT:
+      memcpy (dst->data, src, (gsize) n * w * sizeof (float));
+      spp_act_forward (l->act, l->slope, dst->data, (gsize) n * w);
+      break;
+    case SPP_OP_SOFTMAX:
+      memcpy (dst->data, src, (gsize) n * w * sizeof (float));
+      spp_softmax_forward (dst->data, n, w);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+    src = dst->data;
+    width = w;
+  }
+  if (n_head == 0) {
+    if (!spp_tensor_reshape (out, n, width, 1, 1, error))
+      return FALSE;
+    memcpy (out->data, src, (gsize) n * width * sizeof (float));
+  }
+  return TRUE;
+}
