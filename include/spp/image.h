@@ -46,4 +46,33 @@ typedef struct {
   int strides[SPP_IMAGE_MAX_PLANES];
 } SppImage;
 
+/**
+ * spp_image_validate:
+ * @img: the view to check.
+ *
+ * Checks that @img is usable: a known format, width and height >= 1, the
+ * planes the format needs non-%NULL and each stride at least one row of
+ * that plane. Fails with %SPP_ERROR_INVAL naming the field.
+ */
+gboolean spp_image_validate (const SppImage *img, GError **error);
+
+/**
+ * spp_image_resize_rgb:
+ * @src: any #SppPixelFormat.
+ * @dst: (out caller-allocates): @dst_h rows of @dst_stride bytes, packed
+ *   RGB u8.
+ * @dst_w: output width (>= 1).
+ * @dst_h: output height (>= 1).
+ * @dst_stride: bytes per output row (>= 3 * @dst_w).
+ *
+ * Converts to RGB and resizes in one pass, separably along each axis:
+ * area averaging where the axis shrinks, bilinear (pixel centres aligned)
+ * where it grows, a plain copy where it keeps its size. YUV is BT.601
+ * limited range; I420/NV12 chroma is taken from the co-sited sample (no
+ * chroma interpolation), YUY2 shares U/V between pixel pairs. Only small
+ * per-call tables are allocated.
+ */
+gboolean spp_image_resize_rgb (const SppImage *src, guint8 *dst, int dst_w,
+                               int dst_h, int dst_stride, GError **error);
+
 G_END_DECLS

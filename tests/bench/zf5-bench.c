@@ -1,0 +1,185 @@
+/* ZF-5 conv1-5 forward, fc6 over 2000 windows and window SPP, against the
+ * OpenBLAS sgemm peak of this machine measured in the same process.
+ * Usage: zf5-bench MODEL_WITH_HEAD [REPS]
+ * Prints one "key value" line per figure (zf5_bench.py reads them). */
+#include "spp/spp.h"
+#include "blas-private.h"
+#include "model-private.h"
+#include "layers-private.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static double
+now (void)
+{
+  return g_get_monotonic_time () / 1e6;
+}
+
+static float *
+rand_floats (gsize n, guint32 seed)
+{
+  float *p = g_new (float, n);
+  GRand *r = g_rand_new_with_seed (seed);
+  for (gsize i = 0; i < n; i++)
+    p[i] = (float) g_rand_double_range (r, -1, 1);
+  g_rand_free (r);
+  return p;
+}
+
+/* Best-of-reps GFLOP/s of one sgemm shape (row-major, A m x k, B k x n). */
+static double
+gemm_gflops (int m, int n, int k, int trans_b, int reps)
+{
+  float *a = rand_floats ((gsize) m * k, 1), *b = rand_floats ((gsize) k * n, 2);
+  float *c = g_new (float, (gsize) m * n);
+  double best = 1e9;
+  for (int r = 0; r < reps + 1; r++) {
+    double t0 = now ();
+    spp_sgemm (SPP_BLAS_NO_TRANS, trans_b, m, n, k, 1.0f, a, k, b,
+               trans_b == SPP_BLAS_TRANS ? k : n, 0.0f, c, n);
+    double t = now () - t0;
+    if (r > 0 || reps == 0)
+      best = MIN (best, t);
+  }
+  g_free (a);
+  g_free (b);
+  g_free (c);
+  return 2.0 * m * n * k / best / 1e9;
+}
+
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  if (argc < 2) {
+    fprintf (stderr, "usage: %s MODEL [REPS]\n", argv[0]);
+    return 2;
+  }
+  int reps = argc > 2 ? atoi (argv[2]) : 5;
+  g_autoptr (SppModel) model = spp_model_load (argv[1], &error);
+  if (!model) {
+    fprintf (stderr, "%s\n", error->message);
+    return 1;
+  }
+  g_autoptr (SppNet) net = spp_net_new (model, &error);
+  if (!net) {
+    fprintf (stderr, "%s\n", error->message);
+    return 1;
+  }
+  printf ("openblas_core %s\n", spp_blas_get_corename ());
+  printf ("openblas_threads %d\n", spp_blas_get_num_threads ());
+
+  /* The GEMM peak: a large square product and every conv GEMM shape of
+   * the 688x917 forward, best of reps each. */
+  double peak = gemm_gflops (2048, 2048, 2048, SPP_BLAS_NO_TRANS, reps);
+  printf ("sgemm_2048_gflops %.1f\n", peak);
+
+  const int sizes[][2] = { { 688, 917 }, { 224, 224 } };
+  for (int s = 0; s < 2; s++) {
+    int h = sizes[s][0], w = sizes[s][1];
+    g_autofree float *in = rand_floats ((gsize) 3 * h * w, 3);
+    g_autoptr (SppTensor) x = spp_tensor_new (1, 3, h, w);
+    memcpy (spp_tensor_data (x), in, (gsize) 3 * h * w * 4);
+    g_autoptr (SppTensor) y = spp_tensor_new (0, 0, 0, 0);
+    /* FLOPs of the conv layers, and the raw sgemm time of their shapes. */
+    double flops = 0, gemm_time = 0;
+    int ch = h, cw = w;
+    for (guint i = 0; i < model->n_trunk; i++) {
+      const SppLayer *l = &model->layers[i];
+      const SppWindow *win = &l->win;
+      if (l->op == SPP_OP_CONV) {
+        int oh = spp_conv_out_size (ch, win->kh, win->sh, win->pad_t,
+                                    win->pad_b, 1);
+        int ow = spp_conv_out_size (cw, win->kw, win->sw, win->pad_l,
+                                    win->pad_r, 1);
+        int k = l->in_c * win->kh * win->kw;
+        double f = 2.0 * l->out_c * (double) oh * ow * k;
+        double g = gemm_gflops (l->out_c, oh * ow, k, SPP_BLAS_NO_TRANS, reps);
+        peak = MAX (peak, g);
+        printf ("gemm_%s_%dx%d %dx%dx%d %.1f\n", l->name, h, w, l->out_c,
+                oh * ow, k, g);
+        flops += f;
+        gemm_time += f / (g * 1e9);
+        ch = oh;
+        cw = ow;
+      } else if (l->op == SPP_OP_MAXPOOL) {
+        ch = spp_pool_out_size (ch, win->kh, win->sh, win->pad_t, win->pad_b,
+                                TRUE);
+        cw = spp_pool_out_size (cw, win->kw, win->sw, win->pad_l, win->pad_r,
+                                TRUE);
+      }
+    }
+    double times[64];
+    int n = MIN (reps, 64);
+    if (!spp_net_forward (net, x, y, &error)) { /* warm-up, plans arena */
+      fprintf (stderr, "%s\n", error->message);
+      return 1;
+    }
+    for (int r = 0; r < n; r++) {
+      double t0 = now ();
+      spp_net_forward (net, x, y, NULL);
+      times[r] = now () - t0;
+    }
+    qsort (times, n, sizeof (double), cmp_double);
+    printf ("zf5_%dx%d_ms %.2f\n", h, w, times[n / 2] * 1e3);
+    printf ("zf5_%dx%d_gflop %.3f\n", h, w, flops / 1e9);
+    printf ("zf5_%dx%d_gflops %.1f\n", h, w, flops / times[n / 2] / 1e9);
+    printf ("zf5_%dx%d_gemm_only_ms %.2f\n", h, w, gemm_time * 1e3);
+    if (s == 0) {
+      /* Window SPP: 2000 random windows on this conv5 map. */
+      int mh, mw;
+      spp_tensor_get_shape (y, NULL, NULL, &mh, &mw);
+      g_autofree SppBox *boxes = g_new (SppBox, 2000);
+      GRand *r = g_rand_new_with_seed (5);
+      for (int i = 0; i < 2000; i++) {
+        float bw = g_rand_double_range (r, 20, w * 0.8);
+        float bh = g_rand_double_range (r, 20, h * 0.8);
+        boxes[i] = (SppBox) { g_rand_double_range (r, 0, w - bw),
+                              g_rand_double_range (r, 0, h - bh), bw, bh };
+      }
+      g_rand_free (r);
+      g_autoptr (SppTensor) pooled = spp_tensor_new (0, 0, 0, 0);
+      guint nl;
+      const guint *levels = spp_model_get_levels (model, &nl);
+      for (int k = 0; k < n; k++) {
+        double t0 = now ();
+        spp_pyramid_pool_windows (y, levels, nl, 16, -20, boxes, 2000, pooled,
+                                  NULL);
+        times[k] = now () - t0;
+      }
+      qsort (times, n, sizeof (double), cmp_double);
+      printf ("spp_windows_2000_map %dx%d\n", mw, mh);
+      printf ("spp_windows_2000_ms %.2f\n", times[n / 2] * 1e3);
+      /* fc6 over the 2000 pooled windows: one GEMM (plus bias, ReLU). */
+      if (model->n_layers > model->n_trunk) {
+        const SppLayer *fc6 = &model->layers[model->n_trunk];
+        g_autoptr (SppTensor) f6 = spp_tensor_new (2000, fc6->out_c, 1, 1);
+        double g = gemm_gflops (2000, fc6->out_c, fc6->in_c, SPP_BLAS_TRANS,
+                                reps);
+        peak = MAX (peak, g);
+        for (int k = 0; k < n; k++) {
+          double t0 = now ();
+          spp_fc_forward (fc6, spp_tensor_const_data (pooled), 2000,
+                          spp_tensor_data (f6));
+          times[k] = now () - t0;
+        }
+        qsort (times, n, sizeof (double), cmp_double);
+        double f = 2.0 * 2000 * fc6->out_c * (double) fc6->in_c;
+        printf ("fc6_2000_ms %.2f\n", times[n / 2] * 1e3);
+        printf ("fc6_2000_gflops %.1f\n", f / times[n / 2] / 1e9);
+        printf ("gemm_fc6_2000 %.1f\n", g);
+      }
+    }
+  }
+  printf ("sgemm_peak_gflops %.1f\n", peak);
+  return 0;
+}

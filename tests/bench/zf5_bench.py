@@ -1,0 +1,80 @@
+#!/usr/bin/python3
+"""ZF-5 benchmark: libspp vs PyTorch (2 threads each) and vs the OpenBLAS
+sgemm peak, all in one run. Usage (from the repo root, after building):
+  /usr/bin/python3 tests/bench/zf5_bench.py [BUILD_DIR] [REPS]
+Prints a table; docs/performance.md records its output."""
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "models"))
+import zf5  # noqa: E402
+
+build = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build")
+reps = int(sys.argv[2]) if len(sys.argv) > 2 else 7
+model = os.path.join(build, "tests", "bench", "zf5-head.sppm")
+if not os.path.exists(model):
+    subprocess.check_call(["/usr/bin/python3", os.path.join(ROOT, "tests", "vectors", "make_zf5.py"),
+                           model, "7", "--head"])
+
+cpu = [l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")][0]
+print("CPU: %s, %d cores" % (cpu, os.cpu_count()))
+out = subprocess.run([os.path.join(build, "tests", "bench", "zf5-bench"), model, str(reps)],
+                     check=True, capture_output=True, text=True).stdout
+ours = {}
+for line in out.splitlines():
+    k, v = line.split(" ", 1)
+    ours[k] = v
+    print("  " + line)
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+torch.set_num_threads(2)
+torch.set_grad_enabled(False)
+ws = {k: torch.from_numpy(v) for k, v in zf5.random_weights(7).items()}
+
+
+def torch_zf5(x):
+    y = x
+    for name, o, i, k, s, p in zf5.SHAPES:
+        y = F.relu(F.conv2d(y, ws[name + ".weight"], ws[name + ".bias"], stride=s, padding=p))
+        if name in ("conv1", "conv2"):
+            avg = F.avg_pool2d(y * y, 3, 1, 1, count_include_pad=True)
+            y = y * (1 + 5e-5 * avg) ** (-0.75)
+            y = F.max_pool2d(y, 3, 2, ceil_mode=True)
+    return y
+
+
+print("PyTorch %s, %d threads" % (torch.__version__, torch.get_num_threads()))
+peak = float(ours["sgemm_peak_gflops"])
+rows = []
+for h, w in [(688, 917), (224, 224)]:
+    x = torch.from_numpy(np.random.RandomState(0).uniform(-1, 1, (1, 3, h, w)).astype(np.float32))
+    torch_zf5(x)
+    ts = []
+    for _ in range(max(3, reps // 2)):
+        t0 = time.perf_counter()
+        torch_zf5(x)
+        ts.append(time.perf_counter() - t0)
+    pt = sorted(ts)[len(ts) // 2] * 1e3
+    ms = float(ours["zf5_%dx%d_ms" % (h, w)])
+    gf = float(ours["zf5_%dx%d_gflops" % (h, w)])
+    rows.append((h, w, ms, pt, pt / ms, gf, gf / peak))
+
+print()
+print("| input | libspp ms | PyTorch ms | speed-up | libspp GFLOP/s | of sgemm peak |")
+print("|---|---|---|---|---|---|")
+for h, w, ms, pt, ratio, gf, frac in rows:
+    print("| %dx%d | %.1f | %.1f | %.1fx | %.1f | %.0f%% |" % (h, w, ms, pt, ratio, gf, 100 * frac))
+print()
+print("sgemm peak (best of 2048^3 and the conv/fc shapes): %.1f GFLOP/s, kernels %s"
+      % (peak, ours["openblas_core"]))
+if "fc6_2000_gflops" in ours:
+    print("fc6 on 2000 windows: %s ms, %s GFLOP/s = %.0f%% of peak"
+          % (ours["fc6_2000_ms"], ours["fc6_2000_gflops"], 100 * float(ours["fc6_2000_gflops"]) / peak))
+print("window SPP, 2000 windows on the %s conv5 map: %s ms"
+      % (ours["spp_windows_2000_map"], ours["spp_windows_2000_ms"]))
