@@ -7,3 +7,16 @@ int spp_cli_proposals (int argc, char **argv);
 int spp_cli_detect (int argc, char **argv);
 int spp_cli_train (int argc, char **argv);
 int spp_cli_eval (int argc, char **argv);
+
+#if __has_include(<gst/app/gstappsink.h>) && __has_include(<gst/video/video.h>)
+#define HAVE_GST 1
+#include <gst/gst.h>
+#include <gst/app/gstappsink.h>
+#include <gst/video/video.h>
+/* Decodes the first frame of @path to packed RGB; the caller maps the
+ * sample's buffer (stride from its caps' GstVideoInfo). */
+GstSample *spp_cli_decode_rgb (const char *path, GError **error);
+#endif
+
+/* Writes @s as a JSON string literal to stdout. */
+void spp_cli_print_json_string (const char *s);

@@ -1,0 +1,194 @@
+/* spp detect: run the detector on image files. */
+#include "cli.h"
+
+#include "spp/spp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static gboolean
+parse_scales (const char *s, guint *scales, guint *n, GError **error)
+{
+  g_auto (GStrv) parts = g_strsplit (s, ",", -1);
+  *n = 0;
+  for (guint i = 0; parts[i]; i++) {
+    char *end = NULL;
+    guint64 v = g_ascii_strtoull (parts[i], &end, 10);
+    if (end == parts[i] || *end || *n >= 16) {
+      g_set_error (error, SPP_ERROR, SPP_ERROR_INVAL,
+                   "--scales: '%s' is not a list of up to 16 integers", s);
+      return FALSE;
+    }
+    scales[(*n)++] = (guint) MIN (v, G_MAXUINT);
+  }
+  return TRUE;
+}
+
+static void
+usage (FILE *f)
+{
+  fprintf (f,
+           "usage: spp detect [--model FILE] [--scales 480,688] "
+           "[--threshold T]\n"
+           "                  [--nms IOU] [--max-proposals N] "
+           "[--mode fast|quality|single]\n"
+           "                  [--json] IMAGE...\n"
+           "Runs selective search and the SPP-net detector on each image.\n"
+           "--model defaults to the bundled default model; --threshold to\n"
+           "each class's own threshold in the model.\n");
+}
+
+int
+spp_cli_detect (int argc, char **argv)
+{
+#ifndef HAVE_GST
+  fprintf (stderr, "spp detect: built without GStreamer, cannot decode "
+           "images\n");
+  return 1;
+#else
+  g_autofree char *model_path = NULL, *scales_arg = NULL, *mode = NULL;
+  double threshold = -1, nms = -1;
+  int max_props = 2000;
+  gboolean json = FALSE;
+  g_autoptr (GError) error = NULL;
+  GOptionEntry entries[] = {
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "model file", "FILE" },
+    { "scales", 's', 0, G_OPTION_ARG_STRING, &scales_arg, "shorter-side scales", "LIST" },
+    { "threshold", 't', 0, G_OPTION_ARG_DOUBLE, &threshold, "confidence threshold 0..1", "T" },
+    { "nms", 0, 0, G_OPTION_ARG_DOUBLE, &nms, "NMS IoU threshold", "IOU" },
+    { "max-proposals", 0, 0, G_OPTION_ARG_INT, &max_props, "proposals per image", "N" },
+    { "mode", 0, 0, G_OPTION_ARG_STRING, &mode, "selective search mode", "MODE" },
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "JSON output, one object per line", NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("IMAGE...");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_help_enabled (ctx, FALSE);
+  for (int i = 1; i < argc; i++)
+    if (!strcmp (argv[i], "--help") || !strcmp (argv[i], "-h")) {
+      usage (stdout);
+      return 0;
+    }
+  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
+    fprintf (stderr, "spp detect: %s\n", error->message);
+    usage (stderr);
+    return 2;
+  }
+  if (argc < 2) {
+    usage (stderr);
+    return 2;
+  }
+  SppProposalParams pp;
+  spp_proposal_params_init (&pp);
+  if (mode) {
+    if (!strcmp (mode, "fast"))
+      pp.mode = SPP_PROPOSAL_FAST;
+    else if (!strcmp (mode, "quality"))
+      pp.mode = SPP_PROPOSAL_QUALITY;
+    else if (!strcmp (mode, "single"))
+      pp.mode = SPP_PROPOSAL_SINGLE;
+    else {
+      fprintf (stderr, "spp detect: --mode '%s': expected fast, quality or "
+               "single\n", mode);
+      return 2;
+    }
+  }
+  if (max_props < 1 || max_props > 100000) {
+    fprintf (stderr, "spp detect: --max-proposals %d: expected 1..100000\n",
+             max_props);
+    return 2;
+  }
+  pp.max_boxes = max_props;
+  if (threshold > 1 || nms > 1) {
+    fprintf (stderr, "spp detect: --threshold and --nms take 0..1\n");
+    return 2;
+  }
+  if (model_path == NULL)
+    model_path = spp_model_get_default_path ();
+  g_autoptr (SppModel) model = spp_model_load (model_path, &error);
+  if (model == NULL) {
+    fprintf (stderr, "spp detect: %s\n", error->message);
+    return 1;
+  }
+  g_autoptr (SppDetector) det = spp_detector_new (model, &error);
+  if (det == NULL) {
+    fprintf (stderr, "spp detect: %s\n", error->message);
+    return 1;
+  }
+  if (scales_arg) {
+    guint scales[16], n;
+    if (!parse_scales (scales_arg, scales, &n, &error)
+        || !spp_detector_set_scales (det, scales, n, &error)) {
+      fprintf (stderr, "spp detect: %s\n", error->message);
+      return 2;
+    }
+  }
+  if (threshold >= 0)
+    spp_detector_set_threshold (det, threshold);
+  if (nms >= 0)
+    spp_detector_set_nms_threshold (det, nms);
+
+  gst_init (NULL, NULL);
+  int status = 0;
+  for (int i = 1; i < argc; i++) {
+    g_autoptr (GError) err = NULL;
+    GstSample *sample = spp_cli_decode_rgb (argv[i], &err);
+    if (sample == NULL) {
+      fprintf (stderr, "spp detect: %s\n", err->message);
+      status = 1;
+      continue;
+    }
+    GstVideoInfo info;
+    GstMapInfo map;
+    gst_video_info_from_caps (&info, gst_sample_get_caps (sample));
+    GstBuffer *buf = gst_sample_get_buffer (sample);
+    gst_buffer_map (buf, &map, GST_MAP_READ);
+    SppImage img = { SPP_PIXEL_RGB, GST_VIDEO_INFO_WIDTH (&info),
+                     GST_VIDEO_INFO_HEIGHT (&info), { map.data },
+                     { GST_VIDEO_INFO_PLANE_STRIDE (&info, 0) } };
+    gint64 t0 = g_get_monotonic_time ();
+    guint n_props = 0, n_dets = 0;
+    const SppDetection *dets = NULL;
+    g_autofree SppBox *props = spp_proposals_compute (&img, &pp, &n_props,
+                                                      &err);
+    gint64 t1 = g_get_monotonic_time ();
+    gboolean ok = props != NULL
+                  && spp_detector_detect (det, &img, props, n_props, &dets,
+                                          &n_dets, &err);
+    gint64 t2 = g_get_monotonic_time ();
+    if (!ok) {
+      fprintf (stderr, "spp detect: %s: %s\n", argv[i],
+               err ? err->message : "failed");
+      status = 1;
+    } else if (json) {
+      printf ("{\"image\":");
+      spp_cli_print_json_string (argv[i]);
+      printf (",\"width\":%d,\"height\":%d,\"seconds\":%.4f,"
+              "\"proposal_seconds\":%.4f,\"proposals\":%u,\"detections\":[",
+              img.width, img.height, (t2 - t0) / 1e6, (t1 - t0) / 1e6,
+              n_props);
+      for (guint k = 0; k < n_dets; k++) {
+        printf ("%s{\"label\":", k ? "," : "");
+        spp_cli_print_json_string (dets[k].label);
+        printf (",\"label_id\":%d,\"confidence\":%.5f,\"x\":%.2f,\"y\":%.2f,"
+                "\"w\":%.2f,\"h\":%.2f}", dets[k].label_id,
+                dets[k].confidence, dets[k].box.x, dets[k].box.y,
+                dets[k].box.w, dets[k].box.h);
+      }
+      printf ("]}\n");
+    } else {
+      printf ("%s: %dx%d, %u proposals, %u detections in %.3f s\n", argv[i],
+              img.width, img.height, n_props, n_dets, (t2 - t0) / 1e6);
+      for (guint k = 0; k < n_dets; k++)
+        printf ("  %-12s %.3f  x %.0f y %.0f w %.0f h %.0f\n", dets[k].label,
+                dets[k].confidence, dets[k].box.x, dets[k].box.y,
+                dets[k].box.w, dets[k].box.h);
+    }
+    fflush (stdout);
+    gst_buffer_unmap (buf, &map);
+    gst_sample_unref (sample);
+  }
+  return status;
+#endif
+}

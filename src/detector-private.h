@@ -1,0 +1,33 @@
+#pragma once
+
+#include "spp/detector.h"
+
+/* scales.c: SPEC section 2 steps 2-3. */
+
+/* Size of the frame resized so its shorter side is @scale, each side at
+ * least @min_size and rounded up to @multiple, the longer side capped at
+ * SPP_MAX_SIDE (shrinking the scale to keep the aspect). */
+#define SPP_MAX_SIDE 4096
+void spp_scale_resized_size (int width, int height, guint scale,
+                             guint min_size, guint multiple, int *out_w,
+                             int *out_h);
+
+/* The paper's rule: the index of the scale at which the box's scaled area
+ * is closest to 224 x 224. */
+guint spp_scale_choose (const SppBox *box, int width, int height,
+                        const guint *scales, guint n_scales);
+
+/* bbox.c: R-CNN box regression. (dx, dy) move the centre by a fraction
+ * of the width/height, (dw, dh) scale them by exp(); dw and dh are
+ * capped at 4 (e^4 = 55x) so a wild regressor cannot make huge boxes. */
+#define SPP_BBOX_MAX_LOG_SCALE 4.0f
+SppBox spp_bbox_apply (const SppBox *box, const float delta[4]);
+/* Clips to [0, width) x [0, height); FALSE when nothing is left. */
+gboolean spp_bbox_clip (SppBox *box, int width, int height);
+
+/* nms.c: greedy NMS, one class at a time. @dets are sorted by confidence
+ * (descending) within each class in place; survivors are moved to the
+ * front, in descending confidence over all classes. Returns their
+ * number, at most @max_out. */
+guint spp_nms (SppDetection *dets, guint n, float iou_threshold,
+               guint max_out);

@@ -1,0 +1,313 @@
+/* The SPP-net detector: each frame is resized once per scale, the trunk
+ * runs once per scale that has windows, every window is pooled from the
+ * feature map of its own scale, and the fc head, SVMs and box regressors
+ * run as one GEMM each over all windows (SPEC section 2). */
+#include "detector-private.h"
+
+#include "spp/net.h"
+#include "spp/pyramid.h"
+#include "blas-private.h"
+#include "model-private.h"
+#include "pyramid-private.h"
+#include "spp-orc.h"
+
+#include <math.h>
+#include <string.h>
+
+#define MAX_SCALES 16
+#define DEFAULT_MAX_DETECTIONS 100
+
+struct _SppDetector {
+  SppModel *model;
+  SppNet *net;
+  guint scales[MAX_SCALES], n_scales;
+  float threshold; /* < 0: the model's per-class thresholds */
+  float nms;
+  guint max_detections;
+
+  /* Buffers reused from frame to frame. */
+  guint8 *rgb;
+  gsize rgb_size;
+  SppTensor *input, *map, *hwc[MAX_SCALES];
+  int map_w[MAX_SCALES], map_h[MAX_SCALES];
+  float fx[MAX_SCALES], fy[MAX_SCALES];
+  SppTensor *pooled, *feat, *scores, *deltas;
+  float *pool_scratch;
+  gsize pool_scratch_size;
+  GArray *windows; /* SppBox, clipped proposals kept */
+  GArray *window_scale; /* guint */
+  GArray *dets;    /* SppDetection */
+};
+
+SppDetector *
+spp_detector_new (SppModel *model, GError **error)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+  if (!spp_model_has_detector (model)) {
+    g_set_error (error, SPP_ERROR, SPP_ERROR_FORMAT,
+                 "%s: the model has no SVMs ('svm.weight'), so it cannot "
+                 "detect", spp_model_get_path (model));
+    return NULL;
+  }
+  SppNet *net = spp_net_new (model, error);
+  if (net == NULL)
+    return NULL;
+  SppDetector *d = g_new0 (SppDetector, 1);
+  d->model = spp_model_ref (model);
+  d->net = net;
+  guint n;
+  const guint *scales = spp_model_get_scales (model, &n);
+  d->n_scales = MIN (n, MAX_SCALES);
+  memcpy (d->scales, scales, d->n_scales * sizeof (guint));
+  d->threshold = -1.0f;
+  d->nms = spp_model_get_nms_threshold (model);
+  d->max_detections = DEFAULT_MAX_DETECTIONS;
+  d->input = spp_tensor_new (0, 0, 0, 0);
+  d->map = spp_tensor_new (0, 0, 0, 0);
+  for (int i = 0; i < MAX_SCALES; i++)
+    d->hwc[i] = spp_tensor_new (0, 0, 0, 0);
+  d->pooled = spp_tensor_new (0, 0, 0, 0);
+  d->feat = spp_tensor_new (0, 0, 0, 0);
+  d->scores = spp_tensor_new (0, 0, 0, 0);
+  d->deltas = spp_tensor_new (0, 0, 0, 0);
+  d->windows = g_array_new (FALSE, FALSE, sizeof (SppBox));
+  d->window_scale = g_array_new (FALSE, FALSE, sizeof (guint));
+  d->dets = g_array_new (FALSE, FALSE, sizeof (SppDetection));
+  return d;
+}
+
+void
+spp_detector_free (SppDetector *d)
+{
+  if (d == NULL)
+    return;
+  spp_net_free (d->net);
+  spp_model_unref (d->model);
+  g_free (d->rgb);
+  spp_tensor_free (d->input);
+  spp_tensor_free (d->map);
+  for (int i = 0; i < MAX_SCALES; i++)
+    spp_tensor_free (d->hwc[i]);
+  spp_tensor_free (d->pooled);
+  spp_tensor_free (d->feat);
+  spp_tensor_free (d->scores);
+  spp_tensor_free (d->deltas);
+  g_free (d->pool_scratch);
+  g_array_unref (d->windows);
+  g_array_unref (d->window_scale);
+  g_array_unref (d->dets);
+  g_free (d);
+}
+
+SppModel *
+spp_detector_get_model (const SppDetector *d)
+{
+  return d->model;
+}
+
+gboolean
+spp_detector_set_scales (SppDetector *d, const guint *scales, guint n,
+                         GError **error)
+{
+  if (n < 1 || n > MAX_SCALES) {
+    g_set_error (error, SPP_ERROR, SPP_ERROR_INVAL,
+                 "%u scales given, expected 1..%d", n, MAX_SCALES);
+    return FALSE;
+  }
+  for (guint i = 0; i < n; i++)
+    if (scales[i] < 32 || scales[i] > 4096) {
+      g_set_error (error, SPP_ERROR, SPP_ERROR_INVAL,
+                   "scale %u is %u, expected 32..4096", i, scales[i]);
+      return FALSE;
+    }
+  memcpy (d->scales, scales, n * sizeof (guint));
+  d->n_scales = n;
+  return TRUE;
+}
+
+void
+spp_detector_set_threshold (SppDetector *d, float threshold)
+{
+  d->threshold = threshold;
+}
+
+void
+spp_detector_set_nms_threshold (SppDetector *d, float iou)
+{
+  d->nms = CLAMP (iou, 0.0f, 1.0f);
+}
+
+void
+spp_detector_set_max_detections (SppDetector *d, guint max)
+{
+  d->max_detections = max;
+}
+
+/* Frame -> normalised planar float input at w x h, in the model's
+ * channel order. */
+static gboolean
+prepare_input (SppDetector *d, const SppImage *frame, int w, int h,
+               GError **error)
+{
+  const SppModel *m = d->model;
+  /* Packed RGB, then room for one deinterleaved plane. */
+  gsize need = (gsize) w * h * 3;
+  if (need + (gsize) w * h > d->rgb_size) {
+    g_free (d->rgb);
+    d->rgb = g_try_malloc (need + (gsize) w * h);
+    d->rgb_size = d->rgb ? need + (gsize) w * h : 0;
+    if (d->rgb == NULL) {
+      g_set_error (error, SPP_ERROR, SPP_ERROR_NOMEM,
+                   "cannot allocate a %dx%d RGB frame", w, h);
+      return FALSE;
+    }
+  }
+  if (!spp_image_resize_rgb (frame, d->rgb, w, h, w * 3, error))
+    return FALSE;
+  if (!spp_tensor_reshape (d->input, 1, 3, h, w, error))
+    return FALSE;
+  float *planes = spp_tensor_data (d->input);
+  const gsize plane = (gsize) w * h;
+  /* Deinterleave one plane of bytes, then normalise it with ORC. */
+  guint8 *tmp = d->rgb + need;
+  for (int c = 0; c < 3; c++) {
+    int src_c = m->order == SPP_CHANNEL_BGR ? 2 - c : c;
+    for (gsize i = 0; i < plane; i++)
+      tmp[i] = d->rgb[i * 3 + src_c];
+    spp_orc_u8_to_f32_norm (planes + c * plane, tmp, m->mean[c],
+                            1.0f / m->std[c], (int) plane);
+  }
+  return TRUE;
+}
+
+static float
+sigmoid (float x)
+{
+  return 1.0f / (1.0f + expf (-x));
+}
+
+gboolean
+spp_detector_detect (SppDetector *d, const SppImage *frame,
+                     const SppBox *proposals, guint n_proposals,
+                     const SppDetection **detections, guint *n_detections,
+                     GError **error)
+{
+  g_return_val_if_fail (d != NULL && frame != NULL, FALSE);
+  g_return_val_if_fail (detections != NULL && n_detections != NULL, FALSE);
+  g_return_val_if_fail (proposals != NULL || n_proposals == 0, FALSE);
+  const SppModel *m = d->model;
+  const int W = frame->width, H = frame->height;
+
+  *detections = NULL;
+  *n_detections = 0;
+  g_array_set_size (d->dets, 0);
+  if (!spp_image_validate (frame, error))
+    return FALSE;
+
+  /* Windows: clipped to the frame; those with nothing inside are dropped. */
+  g_array_set_size (d->windows, 0);
+  g_array_set_size (d->window_scale, 0);
+  guint used[MAX_SCALES] = { 0 };
+  for (guint i = 0; i < n_proposals; i++) {
+    SppBox b = proposals[i];
+    if (!spp_bbox_clip (&b, W, H))
+      continue;
+    guint s = spp_scale_choose (&b, W, H, d->scales, d->n_scales);
+    g_array_append_val (d->windows, b);
+    g_array_append_val (d->window_scale, s);
+    used[s]++;
+  }
+  const guint n = d->windows->len;
+  if (n == 0) {
+    *detections = (const SppDetection *) d->dets->data;
+    return TRUE;
+  }
+
+  /* One trunk forward per scale that has windows. */
+  for (guint s = 0; s < d->n_scales; s++) {
+    if (!used[s])
+      continue;
+    int rw, rh;
+    spp_scale_resized_size (W, H, d->scales[s], m->min_size, m->multiple,
+                            &rw, &rh);
+    d->fx[s] = (float) rw / W;
+    d->fy[s] = (float) rh / H;
+    if (!prepare_input (d, frame, rw, rh, error)
+        || !spp_net_forward (d->net, d->input, d->map, error)
+        || !spp_pyramid_to_hwc (d->map, d->hwc[s], error))
+      return FALSE;
+    spp_tensor_get_shape (d->map, NULL, NULL, &d->map_h[s], &d->map_w[s]);
+  }
+
+  /* Window SPP into one N x D matrix. */
+  const int C = m->map_channels;
+  const gsize D = m->pooled_size;
+  gsize scratch = spp_pyramid_scratch_size (C, m->levels, m->n_levels);
+  if (scratch > d->pool_scratch_size) {
+    g_free (d->pool_scratch);
+    d->pool_scratch = g_new (float, scratch);
+    d->pool_scratch_size = scratch;
+  }
+  if (!spp_tensor_reshape (d->pooled, n, (int) D, 1, 1, error))
+    return FALSE;
+  float *pooled = spp_tensor_data (d->pooled);
+  for (guint i = 0; i < n; i++) {
+    const SppBox *b = &g_array_index (d->windows, SppBox, i);
+    guint s = g_array_index (d->window_scale, guint, i);
+    SppBox scaled = { b->x * d->fx[s], b->y * d->fy[s], b->w * d->fx[s],
+                      b->h * d->fy[s] };
+    int cells[4];
+    spp_pyramid_project_box (&scaled, m->stride, m->offset, d->map_w[s],
+                             d->map_h[s], cells);
+    spp_pyramid_pool_hwc (spp_tensor_const_data (d->hwc[s]), C, d->map_h[s],
+                          d->map_w[s], m->levels, m->n_levels, cells, TRUE,
+                          d->pool_scratch, pooled + i * D);
+  }
+
+  /* fc head, then the SVMs: scores = feature_scale * feat . W^T + b. */
+  if (!spp_net_forward_head (d->net, d->pooled, d->feat, error))
+    return FALSE;
+  const int K = m->n_classes, F = m->head_size;
+  if (!spp_tensor_reshape (d->scores, n, K, 1, 1, error))
+    return FALSE;
+  float *scores = spp_tensor_data (d->scores);
+  spp_sgemm (SPP_BLAS_NO_TRANS, SPP_BLAS_TRANS, n, K, F, m->feature_scale,
+             spp_tensor_const_data (d->feat), F, m->svm_w->data, F, 0.0f,
+             scores, K);
+  float *deltas = NULL;
+  if (m->bbox_w) {
+    if (!spp_tensor_reshape (d->deltas, n, 4 * K, 1, 1, error))
+      return FALSE;
+    deltas = spp_tensor_data (d->deltas);
+    spp_sgemm (SPP_BLAS_NO_TRANS, SPP_BLAS_TRANS, n, 4 * K, (int) D, 1.0f,
+               pooled, (int) D, m->bbox_w->data, (int) D, 0.0f, deltas,
+               4 * K);
+  }
+
+  /* Candidates above threshold, regressed and clipped. */
+  for (guint i = 0; i < n; i++) {
+    const SppBox *b = &g_array_index (d->windows, SppBox, i);
+    for (int k = 0; k < K; k++) {
+      float score = scores[i * K + k] + m->svm_b->data[k];
+      float conf = sigmoid (m->score_a * score + m->score_b);
+      float thr = d->threshold >= 0 ? d->threshold : m->thresholds[k];
+      if (!(conf >= thr))
+        continue;
+      SppDetection det = { *b, k, conf, m->labels[k] };
+      if (deltas) {
+        float dl[4];
+        for (int j = 0; j < 4; j++)
+          dl[j] = deltas[i * 4 * K + 4 * k + j] + m->bbox_b->data[4 * k + j];
+        det.box = spp_bbox_apply (b, dl);
+      }
+      if (spp_bbox_clip (&det.box, W, H))
+        g_array_append_val (d->dets, det);
+    }
+  }
+  guint kept = spp_nms ((SppDetection *) d->dets->data, d->dets->len, d->nms,
+                        d->max_detections);
+  g_array_set_size (d->dets, kept);
+  *detections = (const SppDetection *) d->dets->data;
+  *n_detections = kept;
+  return TRUE;
+}

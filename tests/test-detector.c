@@ -1,0 +1,247 @@
+/* Detector pieces against hand-computed values: scale choice (SPEC 2.3),
+ * resized sizes, box regression, NMS; and the whole detector on bad and
+ * edge-case input. */
+#include "spp/spp.h"
+#include "detector-private.h"
+
+#include <math.h>
+#include <string.h>
+
+static const guint paper_scales[] = { 480, 576, 688, 864, 1200 };
+
+static void
+test_scale_choice (void)
+{
+  /* SPEC 2.3 example: 375-px short side, 100x100 box. Scaled sides
+   * 128, 153.6, 183.5, 230.4, 320 -> areas 16384, 23593, 33660, 53084,
+   * 102400; 224^2 = 50176 is closest to 53084: 864 (index 3). */
+  SppBox b = { 10, 10, 100, 100 };
+  g_assert_cmpuint (spp_scale_choose (&b, 500, 375, paper_scales, 5), ==, 3);
+  /* A window smaller than one feature cell (8 px): the largest scale. */
+  b = (SppBox) { 0, 0, 8, 8 };
+  g_assert_cmpuint (spp_scale_choose (&b, 768, 576, paper_scales, 5), ==, 4);
+  /* The whole 768x576 frame: 576x768 * (480/576)^2 = 307200 at 480 is
+   * still the closest to 50176. */
+  b = (SppBox) { 0, 0, 768, 576 };
+  g_assert_cmpuint (spp_scale_choose (&b, 768, 576, paper_scales, 5), ==, 0);
+  /* 224x224 at a 576 short side: at s = 576 the area is exactly 224^2. */
+  b = (SppBox) { 100, 100, 224, 224 };
+  g_assert_cmpuint (spp_scale_choose (&b, 768, 576, paper_scales, 5), ==, 1);
+  /* 150x150 on 768x576: areas at 480/576/688/864/1200 = 15625, 22500,
+   * 32101, 50625, 97656 -> 864. */
+  b = (SppBox) { 0, 0, 150, 150 };
+  g_assert_cmpuint (spp_scale_choose (&b, 768, 576, paper_scales, 5), ==, 3);
+  /* One scale: always index 0. */
+  g_assert_cmpuint (spp_scale_choose (&b, 768, 576, paper_scales + 2, 1), ==,
+                    0);
+}
+
+static void
+test_resized_size (void)
+{
+  int w, h;
+  spp_scale_resized_size (768, 576, 688, 1, 1, &w, &h);
+  g_assert_cmpint (h, ==, 688);
+  g_assert_cmpint (w, ==, 917); /* 768 * 688 / 576 = 917.33 */
+  spp_scale_resized_size (576, 768, 480, 1, 1, &w, &h);
+  g_assert_cmpint (w, ==, 480);
+  g_assert_cmpint (h, ==, 640);
+  spp_scale_resized_size (768, 576, 688, 1, 32, &w, &h);
+  g_assert_cmpint (w, ==, 928);
+  g_assert_cmpint (h, ==, 704);
+  /* A 10000x10 strip: the longer side is capped at SPP_MAX_SIDE. */
+  spp_scale_resized_size (10000, 10, 480, 1, 1, &w, &h);
+  g_assert_cmpint (w, ==, SPP_MAX_SIDE);
+  g_assert_cmpint (h, ==, 4);
+  spp_scale_resized_size (1, 1, 100, 64, 1, &w, &h);
+  g_assert_cmpint (w, ==, 100);
+  g_assert_cmpint (h, ==, 100);
+}
+
+static void
+test_bbox (void)
+{
+  SppBox b = { 10, 20, 40, 80 };
+  /* Centre (30, 60); dx 0.25 -> +10, dy -0.5 -> -40; w*e^0 = 40,
+   * h*e^ln2 = 160. */
+  float d[4] = { 0.25f, -0.5f, 0.0f, (float) G_LN2 };
+  SppBox r = spp_bbox_apply (&b, d);
+  g_assert_cmpfloat_with_epsilon (r.x, 20.0f, 1e-4);
+  g_assert_cmpfloat_with_epsilon (r.y, -60.0f, 1e-4);
+  g_assert_cmpfloat_with_epsilon (r.w, 40.0f, 1e-4);
+  g_assert_cmpfloat_with_epsilon (r.h, 160.0f, 1e-3);
+  /* Huge dw is capped at e^4. */
+  float big[4] = { 0, 0, 100, 0 };
+  r = spp_bbox_apply (&b, big);
+  g_assert_cmpfloat_with_epsilon (r.w, 40.0f * expf (4.0f), 1e-2);
+  SppBox c = { -10, 90, 50, 50 };
+  g_assert_true (spp_bbox_clip (&c, 100, 100));
+  g_assert_cmpfloat (c.x, ==, 0);
+  g_assert_cmpfloat (c.w, ==, 40);
+  g_assert_cmpfloat (c.h, ==, 10);
+  SppBox out = { 200, 200, 10, 10 };
+  g_assert_false (spp_bbox_clip (&out, 100, 100));
+  SppBox nan = { NAN, 0, 10, 10 };
+  g_assert_false (spp_bbox_clip (&nan, 100, 100));
+}
+
+static void
+test_iou_nms (void)
+{
+  SppBox a = { 0, 0, 10, 10 }, b = { 5, 0, 10, 10 }, c = { 20, 20, 5, 5 };
+  /* Overlap 5x10 = 50, union 150. */
+  g_assert_cmpfloat_with_epsilon (spp_box_iou (&a, &b), 50.0f / 150.0f, 1e-6);
+  g_assert_cmpfloat (spp_box_iou (&a, &c), ==, 0.0f);
+  SppBox e = { 0, 0, 0, 10 };
+  g_assert_cmpfloat (spp_box_iou (&a, &e), ==, 0.0f);
+
+  /* Class 0: A (0.9), A' (0.8, IoU 0.68 with A: suppressed), B (0.7,
+   * IoU 0.33 with A: kept at 0.3? no, 0.333 > 0.3: suppressed);
+   * class 1: A (0.6) kept (other class). */
+  SppDetection d[] = {
+    { { 5, 0, 10, 10 }, 0, 0.7f, "x" },
+    { { 0, 0, 10, 10 }, 0, 0.9f, "x" },
+    { { 1, 1, 10, 10 }, 0, 0.8f, "x" },
+    { { 0, 0, 10, 10 }, 1, 0.6f, "y" },
+    { { 50, 50, 10, 10 }, 0, 0.1f, "x" },
+  };
+  guint n = spp_nms (d, 5, 0.3f, 100);
+  g_assert_cmpuint (n, ==, 3);
+  g_assert_cmpfloat (d[0].confidence, ==, 0.9f);
+  g_assert_cmpint (d[1].label_id, ==, 1);
+  g_assert_cmpfloat (d[2].confidence, ==, 0.1f);
+  /* At 0.5 the 0.333 overlap survives; top-k cuts to 2. */
+  SppDetection d2[] = {
+    { { 5, 0, 10, 10 }, 0, 0.7f, "x" },
+    { { 0, 0, 10, 10 }, 0, 0.9f, "x" },
+    { { 1, 1, 10, 10 }, 0, 0.8f, "x" },
+  };
+  g_assert_cmpuint (spp_nms (d2, 3, 0.5f, 100), ==, 2);
+  g_assert_cmpfloat (d2[1].confidence, ==, 0.7f);
+  g_assert_cmpuint (spp_nms (d2, 3, 0.5f, 1), ==, 1);
+  g_assert_cmpuint (spp_nms (d2, 0, 0.5f, 10), ==, 0);
+}
+
+static SppModel *
+tiny (void)
+{
+  g_autofree char *p = g_build_filename (g_getenv ("G_TEST_SRCDIR"), "data",
+                                         "tiny.sppm", NULL);
+  g_autoptr (GError) error = NULL;
+  SppModel *m = spp_model_load (p, &error);
+  g_assert_no_error (error);
+  return m;
+}
+
+static guint8 *
+make_frame (int w, int h, SppImage *img)
+{
+  guint8 *rgb = g_malloc ((gsize) w * h * 3);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      guint8 *p = rgb + ((gsize) y * w + x) * 3;
+      p[0] = (x * 7) & 255;
+      p[1] = (y * 5) & 255;
+      p[2] = ((x + y) * 3) & 255;
+    }
+  *img = (SppImage) { SPP_PIXEL_RGB, w, h, { rgb }, { w * 3 } };
+  return rgb;
+}
+
+static void
+test_detect_edge_cases (void)
+{
+  g_autoptr (SppModel) m = tiny ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SppDetector) d = spp_detector_new (m, &error);
+  g_assert_no_error (error);
+  SppImage img;
+  g_autofree guint8 *rgb = make_frame (160, 120, &img);
+  const SppDetection *dets;
+  guint n = 99;
+
+  /* Zero proposals: nothing, no error. */
+  g_assert_true (spp_detector_detect (d, &img, NULL, 0, &dets, &n, &error));
+  g_assert_cmpuint (n, ==, 0);
+  /* Proposals outside the frame, empty or NaN: nothing. */
+  SppBox outside[] = { { 500, 500, 10, 10 }, { -50, -50, 20, 20 },
+                       { 10, 10, 0, 5 }, { NAN, 1, 5, 5 } };
+  g_assert_true (spp_detector_detect (d, &img, outside, 4, &dets, &n, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, ==, 0);
+  /* A zero-size frame is an error, not a crash. */
+  SppImage empty = img;
+  empty.width = 0;
+  g_assert_false (spp_detector_detect (d, &empty, outside, 1, &dets, &n,
+                                       &error));
+  g_assert_error (error, SPP_ERROR, SPP_ERROR_INVAL);
+  g_clear_error (&error);
+
+  /* Threshold 0: every window of every class is a candidate; results are
+   * inside the frame, sorted, NMS-consistent, and repeatable. */
+  spp_detector_set_threshold (d, 0.0f);
+  guint scales[] = { 64, 128 };
+  g_assert_true (spp_detector_set_scales (d, scales, 2, &error));
+  SppBox props[50];
+  GRand *r = g_rand_new_with_seed (3);
+  for (int i = 0; i < 50; i++) {
+    float w = g_rand_double_range (r, 4, 150), h = g_rand_double_range (r, 4, 110);
+    props[i] = (SppBox) { g_rand_double_range (r, -20, 160 - w / 2),
+                          g_rand_double_range (r, -20, 120 - h / 2), w, h };
+  }
+  g_rand_free (r);
+  g_assert_true (spp_detector_detect (d, &img, props, 50, &dets, &n, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, >, 0);
+  g_autofree SppDetection *first = g_memdup2 (dets, n * sizeof *dets);
+  guint n_first = n;
+  for (guint i = 0; i < n; i++) {
+    g_assert_cmpfloat (dets[i].box.x, >=, 0);
+    g_assert_cmpfloat (dets[i].box.x + dets[i].box.w, <=, 160.001);
+    g_assert_cmpfloat (dets[i].box.y + dets[i].box.h, <=, 120.001);
+    g_assert_cmpint (dets[i].label_id, <, 2);
+    g_assert_cmpstr (dets[i].label, ==, spp_model_get_label (m, dets[i].label_id));
+    g_assert_true (dets[i].confidence >= 0 && dets[i].confidence <= 1);
+    if (i > 0)
+      g_assert_cmpfloat (dets[i].confidence, <=, dets[i - 1].confidence);
+    for (guint j = 0; j < i; j++)
+      if (dets[j].label_id == dets[i].label_id)
+        g_assert_cmpfloat (spp_box_iou (&dets[i].box, &dets[j].box), <=, 0.3f);
+  }
+  g_assert_true (spp_detector_detect (d, &img, props, 50, &dets, &n, &error));
+  g_assert_cmpuint (n, ==, n_first);
+  g_assert_cmpmem (dets, n * sizeof *dets, first, n * sizeof *dets);
+  /* A threshold of 1 keeps nothing; bad scales are refused, old kept. */
+  spp_detector_set_threshold (d, 1.0f);
+  g_assert_true (spp_detector_detect (d, &img, props, 50, &dets, &n, &error));
+  g_assert_cmpuint (n, ==, 0);
+  guint bad[] = { 5 };
+  g_assert_false (spp_detector_set_scales (d, bad, 1, &error));
+  g_assert_error (error, SPP_ERROR, SPP_ERROR_INVAL);
+}
+
+static void
+test_no_svm_model (void)
+{
+  /* The ZF-5 test model has no SVMs: a detector refuses it clearly. */
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SppModel) m = spp_model_load (g_getenv ("SPP_TEST_ZF5"), &error);
+  g_assert_no_error (error);
+  g_autoptr (SppDetector) d = spp_detector_new (m, &error);
+  g_assert_null (d);
+  g_assert_error (error, SPP_ERROR, SPP_ERROR_FORMAT);
+  g_assert_nonnull (strstr (error->message, "svm.weight"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/detector/scale-choice", test_scale_choice);
+  g_test_add_func ("/detector/resized-size", test_resized_size);
+  g_test_add_func ("/detector/bbox", test_bbox);
+  g_test_add_func ("/detector/iou-nms", test_iou_nms);
+  g_test_add_func ("/detector/edge-cases", test_detect_edge_cases);
+  g_test_add_func ("/detector/no-svm-model", test_no_svm_model);
+  return g_test_run ();
+}
