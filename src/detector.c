@@ -8,6 +8,7 @@
 #include "spp/pyramid.h"
 #include "blas-private.h"
 #include "model-private.h"
+#include "net-private.h"
 #include "pyramid-private.h"
 #include "spp-orc.h"
 
@@ -28,11 +29,12 @@ struct _SppDetector {
   /* Buffers reused from frame to frame. */
   guint8 *rgb;
   gsize rgb_size;
-  SppTensor *input, *map, *hwc[MAX_SCALES];
+  SppTensor *input, *map;
+  SppPoolMap pool[MAX_SCALES];
   int map_w[MAX_SCALES], map_h[MAX_SCALES];
   float fx[MAX_SCALES], fy[MAX_SCALES];
   SppTensor *pooled, *feat, *scores, *deltas;
-  float *pool_scratch;
+  float *pool_scratch[2]; /* one per pooling thread */
   gsize pool_scratch_size;
   GArray *windows; /* SppBox, clipped proposals kept */
   GArray *window_scale; /* guint */
@@ -65,7 +67,7 @@ spp_detector_new (SppModel *model, GError **error)
   d->input = spp_tensor_new (0, 0, 0, 0);
   d->map = spp_tensor_new (0, 0, 0, 0);
   for (int i = 0; i < MAX_SCALES; i++)
-    d->hwc[i] = spp_tensor_new (0, 0, 0, 0);
+    spp_pool_map_init (&d->pool[i]);
   d->pooled = spp_tensor_new (0, 0, 0, 0);
   d->feat = spp_tensor_new (0, 0, 0, 0);
   d->scores = spp_tensor_new (0, 0, 0, 0);
@@ -87,12 +89,13 @@ spp_detector_free (SppDetector *d)
   spp_tensor_free (d->input);
   spp_tensor_free (d->map);
   for (int i = 0; i < MAX_SCALES; i++)
-    spp_tensor_free (d->hwc[i]);
+    spp_pool_map_clear (&d->pool[i]);
   spp_tensor_free (d->pooled);
   spp_tensor_free (d->feat);
   spp_tensor_free (d->scores);
   spp_tensor_free (d->deltas);
-  g_free (d->pool_scratch);
+  g_free (d->pool_scratch[0]);
+  g_free (d->pool_scratch[1]);
   g_array_unref (d->windows);
   g_array_unref (d->window_scale);
   g_array_unref (d->dets);
@@ -180,6 +183,34 @@ prepare_input (SppDetector *d, const SppImage *frame, int w, int h,
   return TRUE;
 }
 
+typedef struct {
+  SppDetector *d;
+  guint start, end;
+  int slot;
+} PoolJob;
+
+static gpointer
+pool_job (gpointer data)
+{
+  PoolJob *job = data;
+  SppDetector *d = job->d;
+  const SppModel *m = d->model;
+  const gsize D = m->pooled_size;
+  float *pooled = spp_tensor_data (d->pooled);
+  for (guint i = job->start; i < job->end; i++) {
+    const SppBox *b = &g_array_index (d->windows, SppBox, i);
+    guint s = g_array_index (d->window_scale, guint, i);
+    SppBox scaled = { b->x * d->fx[s], b->y * d->fy[s], b->w * d->fx[s],
+                      b->h * d->fy[s] };
+    int cells[4];
+    spp_pyramid_project_box (&scaled, m->stride, m->offset, d->map_w[s],
+                             d->map_h[s], cells);
+    spp_pool_map_window (&d->pool[s], m->levels, m->n_levels, cells, FALSE,
+                         d->pool_scratch[job->slot], pooled + i * D);
+  }
+  return NULL;
+}
+
 static float
 sigmoid (float x)
 {
@@ -234,53 +265,57 @@ spp_detector_detect (SppDetector *d, const SppImage *frame,
     d->fy[s] = (float) rh / H;
     if (!prepare_input (d, frame, rw, rh, error)
         || !spp_net_forward (d->net, d->input, d->map, error)
-        || !spp_pyramid_to_hwc (d->map, d->hwc[s], error))
+        || !spp_pool_map_prepare (&d->pool[s], d->map, error))
       return FALSE;
     spp_tensor_get_shape (d->map, NULL, NULL, &d->map_h[s], &d->map_w[s]);
   }
 
-  /* Window SPP into one N x D matrix. */
-  const int C = m->map_channels;
+  /* Window SPP into one N x D matrix, bin-major (the weights reading it
+   * are permuted to match), split over two threads. */
   const gsize D = m->pooled_size;
-  gsize scratch = spp_pyramid_scratch_size (C, m->levels, m->n_levels);
+  gsize scratch = spp_pyramid_scratch_size (m->map_channels, m->levels,
+                                            m->n_levels);
   if (scratch > d->pool_scratch_size) {
-    g_free (d->pool_scratch);
-    d->pool_scratch = g_new (float, scratch);
+    for (int t = 0; t < 2; t++) {
+      g_free (d->pool_scratch[t]);
+      d->pool_scratch[t] = g_new (float, scratch);
+    }
     d->pool_scratch_size = scratch;
   }
   if (!spp_tensor_reshape (d->pooled, n, (int) D, 1, 1, error))
     return FALSE;
   float *pooled = spp_tensor_data (d->pooled);
-  for (guint i = 0; i < n; i++) {
-    const SppBox *b = &g_array_index (d->windows, SppBox, i);
-    guint s = g_array_index (d->window_scale, guint, i);
-    SppBox scaled = { b->x * d->fx[s], b->y * d->fy[s], b->w * d->fx[s],
-                      b->h * d->fy[s] };
-    int cells[4];
-    spp_pyramid_project_box (&scaled, m->stride, m->offset, d->map_w[s],
-                             d->map_h[s], cells);
-    spp_pyramid_pool_hwc (spp_tensor_const_data (d->hwc[s]), C, d->map_h[s],
-                          d->map_w[s], m->levels, m->n_levels, cells, TRUE,
-                          d->pool_scratch, pooled + i * D);
-  }
+  PoolJob jobs[2] = { { d, 0, n / 2, 0 }, { d, n / 2, n, 1 } };
+  GThread *helper = n >= 64 ? g_thread_try_new ("spp-pool", pool_job,
+                                                &jobs[1], NULL)
+                            : NULL;
+  if (helper == NULL)
+    jobs[0].end = n;
+  pool_job (&jobs[0]);
+  if (helper)
+    g_thread_join (helper);
+  const float *pooled_w, *bbox_w;
+  spp_model_get_binmajor ((SppModel *) m, &pooled_w, &bbox_w);
 
   /* fc head, then the SVMs: scores = feature_scale * feat . W^T + b. */
-  if (!spp_net_forward_head (d->net, d->pooled, d->feat, error))
+  const gboolean has_head = m->n_trunk < m->n_layers;
+  if (!spp_net_forward_head_with (d->net, d->pooled, pooled_w, d->feat,
+                                  error))
     return FALSE;
   const int K = m->n_classes, F = m->head_size;
   if (!spp_tensor_reshape (d->scores, n, K, 1, 1, error))
     return FALSE;
   float *scores = spp_tensor_data (d->scores);
   spp_sgemm (SPP_BLAS_NO_TRANS, SPP_BLAS_TRANS, n, K, F, m->feature_scale,
-             spp_tensor_const_data (d->feat), F, m->svm_w->data, F, 0.0f,
-             scores, K);
+             spp_tensor_const_data (d->feat), F,
+             has_head ? m->svm_w->data : pooled_w, F, 0.0f, scores, K);
   float *deltas = NULL;
   if (m->bbox_w) {
     if (!spp_tensor_reshape (d->deltas, n, 4 * K, 1, 1, error))
       return FALSE;
     deltas = spp_tensor_data (d->deltas);
     spp_sgemm (SPP_BLAS_NO_TRANS, SPP_BLAS_TRANS, n, 4 * K, (int) D, 1.0f,
-               pooled, (int) D, m->bbox_w->data, (int) D, 0.0f, deltas,
+               pooled, (int) D, bbox_w, (int) D, 0.0f, deltas,
                4 * K);
   }
 

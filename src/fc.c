@@ -6,13 +6,14 @@
 #include "spp-orc.h"
 
 void
-spp_fc_forward (const SppLayer *l, const float *in, int n, float *out)
+spp_fc_forward (const SppLayer *l, const float *weight, const float *in,
+                int n, float *out)
 {
   const int o = l->out_c, i = l->in_c;
   if (n == 0)
     return;
   spp_sgemm (SPP_BLAS_NO_TRANS, SPP_BLAS_TRANS, n, o, i, 1.0f, in, i,
-             l->weight->data, i, 0.0f, out, o);
+             weight ? weight : l->weight->data, i, 0.0f, out, o);
   for (int r = 0; r < n; r++) {
     float *row = out + (gsize) r * o;
     if (l->bias)

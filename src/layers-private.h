@@ -32,6 +32,8 @@ void spp_add_forward (const float *a, const float *b, float *out, gsize n);
 void spp_shuffle_forward (const float *in, float *out, int c, int groups,
                           gsize plane_size);
 
-/* Rows of in (n x in_c) times weight^T (out_c x in_c) plus bias. */
-void spp_fc_forward (const SppLayer *l, const float *in, int n, float *out);
+/* Rows of in (n x in_c) times weight^T (out_c x in_c) plus bias; weight
+ * NULL means the layer's own. */
+void spp_fc_forward (const SppLayer *l, const float *weight, const float *in,
+                     int n, float *out);
 void spp_softmax_forward (float *x, int n, int d);

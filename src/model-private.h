@@ -90,6 +90,16 @@ struct _SppModel {
   guint head_size;     /* width of the head's output */
 
   const SppTensor *svm_w, *svm_b, *bbox_w, *bbox_b;
+
+  /* Copies of the weights that read pooled vectors (the first fc layer,
+   * or the SVMs without a head, and the box regressors) with columns in
+   * the pooling's bin-major order; made on first use, under the lock. */
+  GMutex lock;
+  float *pooled_w_binmajor, *bbox_w_binmajor;
 };
+
+/* The bin-major weights (see above); NULL for a matrix the model lacks. */
+void spp_model_get_binmajor (SppModel *m, const float **pooled_w,
+                             const float **bbox_w);
 
 const SppTensor *spp_model_find_tensor (const SppModel *m, const char *name);

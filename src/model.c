@@ -4,6 +4,7 @@
 #include "model-private.h"
 
 #include "spp/pyramid.h"
+#include "pyramid-private.h"
 
 #include <math.h>
 #include <string.h>
@@ -280,9 +281,44 @@ kv_array (Reader *r, GArray *kvs, const char *key, guint32 elem_type,
   return TRUE;
 }
 
+static float *
+permute_columns (const SppTensor *w, const guint *perm)
+{
+  const gsize rows = w->n, cols = w->c;
+  float *out = g_new (float, rows * cols);
+  for (gsize r = 0; r < rows; r++)
+    for (gsize j = 0; j < cols; j++)
+      out[r * cols + j] = w->data[r * cols + perm[j]];
+  return out;
+}
+
+void
+spp_model_get_binmajor (SppModel *m, const float **pooled_w,
+                        const float **bbox_w)
+{
+  g_mutex_lock (&m->lock);
+  if (m->pooled_w_binmajor == NULL) {
+    g_autofree guint *perm = g_new (guint, m->pooled_size);
+    spp_pyramid_permutation (m->map_channels, m->levels, m->n_levels, perm);
+    const SppTensor *first = m->n_trunk < m->n_layers
+                                 ? m->layers[m->n_trunk].weight
+                                 : m->svm_w;
+    if (first)
+      m->pooled_w_binmajor = permute_columns (first, perm);
+    if (m->bbox_w)
+      m->bbox_w_binmajor = permute_columns (m->bbox_w, perm);
+  }
+  g_mutex_unlock (&m->lock);
+  *pooled_w = m->pooled_w_binmajor;
+  *bbox_w = m->bbox_w_binmajor;
+}
+
 static void
 model_free (SppModel *m)
 {
+  g_free (m->pooled_w_binmajor);
+  g_free (m->bbox_w_binmajor);
+  g_mutex_clear (&m->lock);
   for (guint i = 0; i < m->n_layers; i++) {
     g_free (m->layers[i].name);
     g_free (m->layers[i].inputs);
@@ -936,6 +972,7 @@ spp_model_load_from_bytes (GBytes *bytes, const char *name, GError **error)
   g_return_val_if_fail (bytes != NULL, NULL);
   m = g_new0 (SppModel, 1);
   m->ref_count = 1;
+  g_mutex_init (&m->lock);
   m->path = g_strdup (name ? name : "(memory)");
   data = g_bytes_get_data (bytes, &len);
   /* Tensors are used in place, so the base must be 64-byte aligned. */
@@ -976,6 +1013,7 @@ spp_model_load (const char *path, GError **error)
   }
   m = g_new0 (SppModel, 1);
   m->ref_count = 1;
+  g_mutex_init (&m->lock);
   m->path = g_strdup (path);
   m->mapped = mf;
   const guint8 *data = (const guint8 *) g_mapped_file_get_contents (mf);

@@ -6,6 +6,7 @@
 
 #include "blas-private.h"
 #include "layers-private.h"
+#include "net-private.h"
 
 #include <string.h>
 
@@ -290,6 +291,14 @@ gboolean
 spp_net_forward_head (SppNet *net, const SppTensor *pooled, SppTensor *out,
                       GError **error)
 {
+  return spp_net_forward_head_with (net, pooled, NULL, out, error);
+}
+
+gboolean
+spp_net_forward_head_with (SppNet *net, const SppTensor *pooled,
+                           const float *first_weight, SppTensor *out,
+                           GError **error)
+{
   g_return_val_if_fail (net != NULL && pooled != NULL && out != NULL, FALSE);
   const SppModel *m = net->model;
   const int n = pooled->n;
@@ -311,7 +320,7 @@ spp_net_forward_head (SppNet *net, const SppTensor *pooled, SppTensor *out,
       return FALSE;
     switch (l->op) {
     case SPP_OP_FC:
-      spp_fc_forward (l, src, n, dst->data);
+      spp_fc_forward (l, i == 0 ? first_weight : NULL, src, n, dst->data);
       break;
     case SPP_OP_ACT:
       memcpy (dst->data, src, (gsize) n * w * sizeof (float));

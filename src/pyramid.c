@@ -87,19 +87,102 @@ spp_pyramid_scratch_size (int c, const guint *levels, guint n_levels)
   return (gsize) c * f * f;
 }
 
-/* dst[c] = max over the cells [y0,y1) x [x0,x1) of an HWC map. */
-static void
-max_region (const float *hwc, int c, int w, int x0, int y0, int x1, int y1,
-            float *dst)
+void
+spp_pool_map_init (SppPoolMap *pm)
 {
-  const float *first = hwc + ((gsize) y0 * w + x0) * c;
-  memcpy (dst, first, c * sizeof (float));
-  for (int y = y0; y < y1; y++)
-    for (int x = (y == y0 ? x0 + 1 : x0); x < x1; x++) {
-      const float *p = hwc + ((gsize) y * w + x) * c;
-      for (int k = 0; k < c; k++)
-        dst[k] = p[k] > dst[k] ? p[k] : dst[k];
+  memset (pm, 0, sizeof *pm);
+  for (int i = 0; i < SPP_POOL_MAX_BLOCK_LEVELS; i++)
+    pm->blocks[i] = spp_tensor_new (0, 0, 0, 0);
+}
+
+void
+spp_pool_map_clear (SppPoolMap *pm)
+{
+  for (int i = 0; i < SPP_POOL_MAX_BLOCK_LEVELS; i++)
+    g_clear_pointer (&pm->blocks[i], spp_tensor_free);
+}
+
+static inline void
+vmax (float *restrict d, const float *restrict a, const float *restrict b,
+      int c)
+{
+  for (int k = 0; k < c; k++)
+    d[k] = a[k] > b[k] ? a[k] : b[k];
+}
+
+static inline void
+vmax_into (float *restrict d, const float *restrict a, int c)
+{
+  for (int k = 0; k < c; k++)
+    d[k] = a[k] > d[k] ? a[k] : d[k];
+}
+
+gboolean
+spp_pool_map_prepare (SppPoolMap *pm, const SppTensor *map, GError **error)
+{
+  const int c = map->c, h = map->h, w = map->w;
+  if (!spp_pyramid_to_hwc (map, pm->blocks[0], error))
+    return FALSE;
+  pm->c = c;
+  pm->h = h;
+  pm->w = w;
+  pm->n_blocks = 1;
+  for (int k = 1; k < SPP_POOL_MAX_BLOCK_LEVELS; k++) {
+    const int half = 1 << (k - 1), b = 1 << k;
+    if (b > h || b > w)
+      break;
+    if (!spp_tensor_reshape (pm->blocks[k], 1, h, w, c, error))
+      return FALSE;
+    const float *src = pm->blocks[k - 1]->data;
+    float *dst = pm->blocks[k]->data;
+    /* Block b at (y, x) = max of the four b/2 blocks it is made of. */
+    for (int y = 0; y + b <= h; y++)
+      for (int x = 0; x + b <= w; x++) {
+        float *o = dst + ((gsize) y * w + x) * c;
+        vmax (o, src + ((gsize) y * w + x) * c,
+              src + ((gsize) y * w + x + half) * c, c);
+        vmax_into (o, src + ((gsize) (y + half) * w + x) * c, c);
+        vmax_into (o, src + ((gsize) (y + half) * w + x + half) * c, c);
+      }
+    pm->n_blocks = k + 1;
+  }
+  return TRUE;
+}
+
+static inline int
+block_level (int extent)
+{
+  return extent >= 8 ? 3 : extent >= 4 ? 2 : extent >= 2 ? 1 : 0;
+}
+
+/* dst[c] = max over the cells [y0,y1) x [x0,x1). */
+static void
+max_region (const SppPoolMap *pm, int x0, int y0, int x1, int y1, float *dst)
+{
+  const int c = pm->c, w = pm->w;
+  int k = MIN (block_level (MIN (x1 - x0, y1 - y0)), pm->n_blocks - 1);
+  const int b = 1 << k;
+  const float *t = pm->blocks[k]->data;
+  gboolean first = TRUE;
+  /* Blocks start every b cells; the last is pulled back to end at the
+   * edge, overlapping its neighbour. */
+  for (int y = y0;; y += b) {
+    int yy = MIN (y, y1 - b);
+    for (int x = x0;; x += b) {
+      int xx = MIN (x, x1 - b);
+      const float *p = t + ((gsize) yy * w + xx) * c;
+      if (first) {
+        memcpy (dst, p, c * sizeof (float));
+        first = FALSE;
+      } else {
+        vmax_into (dst, p, c);
+      }
+      if (xx + b >= x1)
+        break;
     }
+    if (yy + b >= y1)
+      break;
+  }
 }
 
 static void
@@ -115,10 +198,25 @@ store_bin (const float *v, int c, int n, int bin, gboolean channel_major,
 }
 
 void
-spp_pyramid_pool_hwc (const float *hwc, int c, int h, int w,
-                      const guint *levels, guint n_levels, const int cells[4],
-                      gboolean channel_major, float *scratch, float *out)
+spp_pyramid_permutation (int c, const guint *levels, guint n_levels,
+                         guint *perm)
 {
+  gsize off = 0;
+  for (guint li = 0; li < n_levels; li++) {
+    const int nn = levels[li] * levels[li];
+    for (int bin = 0; bin < nn; bin++)
+      for (int k = 0; k < c; k++)
+        perm[off + (gsize) bin * c + k] = off + (gsize) k * nn + bin;
+    off += (gsize) c * nn;
+  }
+}
+
+void
+spp_pool_map_window (const SppPoolMap *pm, const guint *levels,
+                     guint n_levels, const int cells[4],
+                     gboolean channel_major, float *scratch, float *out)
+{
+  const int c = pm->c;
   const int wx = cells[0], wy = cells[1];
   const int ww = cells[2] - cells[0] + 1, wh = cells[3] - cells[1] + 1;
   const int f = (int) finest_level (levels, n_levels);
@@ -132,7 +230,7 @@ spp_pyramid_pool_hwc (const float *hwc, int c, int h, int w,
     for (int i = 0; i < f; i++) {
       int x0, x1;
       spp_pyramid_bin_range (ww, f, i, &x0, &x1);
-      max_region (hwc, c, w, wx + x0, wy + y0, wx + x1, wy + y1,
+      max_region (pm, wx + x0, wy + y0, wx + x1, wy + y1,
                   fine + (gsize) (j * f + i) * c);
     }
   }
@@ -148,15 +246,18 @@ spp_pyramid_pool_hwc (const float *hwc, int c, int h, int w,
       const int k = f / n;
       for (int j = 0; j < n; j++)
         for (int i = 0; i < n; i++) {
-          memcpy (acc, fine + (gsize) (j * k * f + i * k) * c,
+          float *dst = channel_major ? acc
+                                     : level_out + (gsize) (j * n + i) * c;
+          memcpy (dst, fine + (gsize) (j * k * f + i * k) * c,
                   c * sizeof (float));
           for (int a = 0; a < k; a++)
-            for (int b = 0; b < k; b++) {
-              const float *p = fine + (gsize) ((j * k + a) * f + i * k + b) * c;
-              for (int q = 0; q < c; q++)
-                acc[q] = p[q] > acc[q] ? p[q] : acc[q];
-            }
-          store_bin (acc, c, n, j * n + i, channel_major, level_out);
+            for (int b = 0; b < k; b++)
+              if (a || b)
+                vmax_into (dst,
+                           fine + (gsize) ((j * k + a) * f + i * k + b) * c,
+                           c);
+          if (channel_major)
+            store_bin (acc, c, n, j * n + i, TRUE, level_out);
         }
     } else {
       float *buf = acc ? acc : g_new (float, c);
@@ -166,7 +267,7 @@ spp_pyramid_pool_hwc (const float *hwc, int c, int h, int w,
         for (int i = 0; i < n; i++) {
           int x0, x1;
           spp_pyramid_bin_range (ww, n, i, &x0, &x1);
-          max_region (hwc, c, w, wx + x0, wy + y0, wx + x1, wy + y1, buf);
+          max_region (pm, wx + x0, wy + y0, wx + x1, wy + y1, buf);
           store_bin (buf, c, n, j * n + i, channel_major, level_out);
         }
       }
@@ -218,17 +319,21 @@ spp_pyramid_pool_windows (const SppTensor *map, const guint *levels,
   const gsize d = (gsize) map->c * spp_pyramid_get_n_bins (levels, n_levels);
   if (!spp_tensor_reshape (out, n_boxes, (int) d, 1, 1, error))
     return FALSE;
-  g_autoptr (SppTensor) hwc = spp_tensor_new (0, 0, 0, 0);
-  if (!spp_pyramid_to_hwc (map, hwc, error))
+  SppPoolMap pm;
+  spp_pool_map_init (&pm);
+  if (!spp_pool_map_prepare (&pm, map, error)) {
+    spp_pool_map_clear (&pm);
     return FALSE;
+  }
   g_autofree float *scratch
       = g_new (float, spp_pyramid_scratch_size (map->c, levels, n_levels));
   for (guint i = 0; i < n_boxes; i++) {
     int cells[4];
     spp_pyramid_project_box (&boxes[i], stride, offset, map->w, map->h, cells);
-    spp_pyramid_pool_hwc (hwc->data, map->c, map->h, map->w, levels, n_levels,
-                          cells, TRUE, scratch, out->data + i * d);
+    spp_pool_map_window (&pm, levels, n_levels, cells, TRUE, scratch,
+                         out->data + i * d);
   }
+  spp_pool_map_clear (&pm);
   return TRUE;
 }
 
@@ -242,13 +347,16 @@ spp_pyramid_pool (const SppTensor *map, const guint *levels, guint n_levels,
   const gsize d = (gsize) map->c * spp_pyramid_get_n_bins (levels, n_levels);
   if (!spp_tensor_reshape (out, 1, (int) d, 1, 1, error))
     return FALSE;
-  g_autoptr (SppTensor) hwc = spp_tensor_new (0, 0, 0, 0);
-  if (!spp_pyramid_to_hwc (map, hwc, error))
+  SppPoolMap pm;
+  spp_pool_map_init (&pm);
+  if (!spp_pool_map_prepare (&pm, map, error)) {
+    spp_pool_map_clear (&pm);
     return FALSE;
+  }
   g_autofree float *scratch
       = g_new (float, spp_pyramid_scratch_size (map->c, levels, n_levels));
   int cells[4] = { 0, 0, map->w - 1, map->h - 1 };
-  spp_pyramid_pool_hwc (hwc->data, map->c, map->h, map->w, levels, n_levels,
-                        cells, TRUE, scratch, out->data);
+  spp_pool_map_window (&pm, levels, n_levels, cells, TRUE, scratch, out->data);
+  spp_pool_map_clear (&pm);
   return TRUE;
 }

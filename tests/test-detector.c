@@ -220,6 +220,94 @@ test_detect_edge_cases (void)
   g_assert_error (error, SPP_ERROR, SPP_ERROR_INVAL);
 }
 
+/* The detector's fast path (bin-major pooling, permuted weights, two
+ * threads) against the public, channel-major path done by hand: the top
+ * detection must be the best window's score and regressed box. */
+static void
+test_detect_matches_manual (void)
+{
+  g_autoptr (SppModel) m = tiny ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SppDetector) d = spp_detector_new (m, &error);
+  SppImage img;
+  g_autofree guint8 *rgb = make_frame (128, 96, &img);
+  guint scale = 96; /* the frame's own size: no resampling subtleties */
+  g_assert_true (spp_detector_set_scales (d, &scale, 1, &error));
+  spp_detector_set_threshold (d, 0.0f);
+  SppBox props[100];
+  GRand *r = g_rand_new_with_seed (9);
+  for (int i = 0; i < 100; i++) {
+    float w = g_rand_double_range (r, 8, 120), h = g_rand_double_range (r, 8, 90);
+    props[i] = (SppBox) { g_rand_double_range (r, 0, 128 - w),
+                          g_rand_double_range (r, 0, 96 - h), w, h };
+  }
+  g_rand_free (r);
+  const SppDetection *dets;
+  guint n;
+  g_assert_true (spp_detector_detect (d, &img, props, 100, &dets, &n, &error));
+  g_assert_cmpuint (n, >, 0);
+
+  /* By hand: normalise, trunk, window SPP, head, SVM, regression. */
+  g_autoptr (SppNet) net = spp_net_new (m, &error);
+  g_autoptr (SppTensor) x = spp_tensor_new (1, 3, 96, 128);
+  float mean[3], std[3];
+  spp_model_get_normalization (m, mean, std);
+  float *px = spp_tensor_data (x);
+  for (int c = 0; c < 3; c++)
+    for (int i = 0; i < 96 * 128; i++)
+      px[c * 96 * 128 + i] = (rgb[i * 3 + c] - mean[c]) / std[c];
+  g_autoptr (SppTensor) map = spp_tensor_new (0, 0, 0, 0);
+  g_autoptr (SppTensor) pooled = spp_tensor_new (0, 0, 0, 0);
+  g_autoptr (SppTensor) feat = spp_tensor_new (0, 0, 0, 0);
+  g_assert_true (spp_net_forward (net, x, map, &error));
+  guint nl;
+  const guint *levels = spp_model_get_levels (m, &nl);
+  g_assert_true (spp_pyramid_pool_windows (map, levels, nl,
+                                           spp_model_get_stride (m),
+                                           spp_model_get_offset (m), props,
+                                           100, pooled, &error));
+  g_assert_true (spp_net_forward_head (net, pooled, feat, &error));
+  /* Read the SVM and regressor tensors straight from the file. */
+  g_autofree char *path = g_build_filename (g_getenv ("G_TEST_SRCDIR"),
+                                            "data", "tiny-weights.bin", NULL);
+  char *raw;
+  gsize len;
+  g_assert_true (g_file_get_contents (path, &raw, &len, NULL));
+  g_autofree float *wts = (float *) raw;
+  /* tiny-weights.bin: svm.weight [2,32], svm.bias [2], bbox.weight [8,80],
+   * bbox.bias [8] (written by make_models.py). */
+  g_assert_cmpuint (len, ==, (64 + 2 + 640 + 8) * 4);
+  const float *sw = wts, *sb = wts + 64, *bw = wts + 66, *bb = wts + 706;
+  const float *f = spp_tensor_const_data (feat);
+  const float *p = spp_tensor_const_data (pooled);
+  float best = -1;
+  SppBox best_box = { 0 };
+  for (int i = 0; i < 100; i++)
+    for (int k = 0; k < 2; k++) {
+      double s = sb[k];
+      for (int j = 0; j < 32; j++)
+        s += sw[k * 32 + j] * f[i * 32 + j];
+      float conf = 1.0f / (1.0f + expf (-(float) s));
+      if (conf > best) {
+        best = conf;
+        float dl[4];
+        for (int q = 0; q < 4; q++) {
+          double v = bb[4 * k + q];
+          for (int j = 0; j < 80; j++)
+            v += bw[(4 * k + q) * 80 + j] * p[i * 80 + j];
+          dl[q] = v;
+        }
+        best_box = spp_bbox_apply (&props[i], dl);
+        spp_bbox_clip (&best_box, 128, 96);
+      }
+    }
+  g_assert_cmpfloat_with_epsilon (dets[0].confidence, best, 1e-5);
+  g_assert_cmpfloat_with_epsilon (dets[0].box.x, best_box.x, 1e-3);
+  g_assert_cmpfloat_with_epsilon (dets[0].box.y, best_box.y, 1e-3);
+  g_assert_cmpfloat_with_epsilon (dets[0].box.w, best_box.w, 1e-3);
+  g_assert_cmpfloat_with_epsilon (dets[0].box.h, best_box.h, 1e-3);
+}
+
 static void
 test_no_svm_model (void)
 {
@@ -243,5 +331,6 @@ main (int argc, char **argv)
   g_test_add_func ("/detector/iou-nms", test_iou_nms);
   g_test_add_func ("/detector/edge-cases", test_detect_edge_cases);
   g_test_add_func ("/detector/no-svm-model", test_no_svm_model);
+  g_test_add_func ("/detector/matches-manual", test_detect_matches_manual);
   return g_test_run ();
 }

@@ -168,7 +168,7 @@ main (int argc, char **argv)
         peak = MAX (peak, g);
         for (int k = 0; k < n; k++) {
           double t0 = now ();
-          spp_fc_forward (fc6, spp_tensor_const_data (pooled), 2000,
+          spp_fc_forward (fc6, NULL, spp_tensor_const_data (pooled), 2000,
                           spp_tensor_data (f6));
           times[k] = now () - t0;
         }

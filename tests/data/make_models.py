@@ -55,7 +55,12 @@ def out(name):
     return os.path.join(HERE, name)
 
 
-tiny().write(out("tiny.sppm"))
+t = tiny()
+t.write(out("tiny.sppm"))
+# The head tensors alone, for test-detector's by-hand computation.
+np.concatenate([t.tensors[t.tensor_index[n]][1].ravel() for n in
+                ("svm.weight", "svm.bias", "bbox.weight", "bbox.bias")]
+               ).astype("<f4").tofile(out("tiny-weights.bin"))
 good = open(out("tiny.sppm"), "rb").read()
 open(out("bad-magic.sppm"), "wb").write(b"GGUF" + good[4:])
 open(out("bad-version.sppm"), "wb").write(good[:4] + struct.pack("<I", 99) + good[8:])

@@ -299,3 +299,29 @@ with open(os.path.join(HERE, "index.ini"), "w") as f:
     index.write(f)
 total = sum(os.path.getsize(os.path.join(HERE, p)) for p in os.listdir(HERE))
 print("wrote %d cases, %.2f MB" % (len(index.sections()), total / 1e6))
+
+# Larger maps, so pooling bins span 2x2, 4x4 and 8x8 block tables.
+for (h, w) in [(50, 61)]:
+    name = "spp_%dx%d" % (h, w)
+    fm = randn(1, 3, h, w)
+    out = spp_ref(t(fm), [1, 2, 3, 6])
+    index[name] = dict(kind="spp", levels="1,2,3,6", input=name + ".in",
+                       input_shape=save(name + ".in", fm), output=name + ".out",
+                       output_shape=save(name + ".out", out.numpy()))
+fm = randn(1, 4, 40, 50)
+boxes = np.array([[0, 0, 800, 640], [16, 16, 500, 300], [100, 40, 130, 600],
+                  [300, 300, 70, 90], [10, 500, 790, 139]], dtype=np.float32)
+rows = []
+for bx in boxes:
+    x0, y0, x1, y1 = project(bx, 16, 0.0, fm.shape[3], fm.shape[2])
+    rows.append(spp_ref(t(fm[:, :, y0:y1 + 1, x0:x1 + 1]), [1, 2, 4, 8]))
+out = torch.cat(rows, 0)
+index["windows_large"] = dict(kind="windows", levels="1,2,4,8", stride="16",
+                              offset="0.0", input="windows_large.in",
+                              input_shape=save("windows_large.in", fm),
+                              boxes="windows_large.boxes",
+                              boxes_shape=save("windows_large.boxes", boxes),
+                              output="windows_large.out",
+                              output_shape=save("windows_large.out", out.numpy()))
+with open(os.path.join(HERE, "index.ini"), "w") as f:
+    index.write(f)
