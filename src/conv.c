@@ -6,6 +6,7 @@
 #include "layers-private.h"
 
 #include "blas-private.h"
+#include "parallel-private.h"
 
 #include <string.h>
 
@@ -63,12 +64,25 @@ spp_conv_scratch_size (const SppLayer *l, int in_h, int in_w)
 
 /* Fills col[(c*kh + i)*kw + j][p - p0] for output pixels p in [p0, p1),
  * zero where the kernel tap falls in the padding. */
+typedef struct {
+  const float *in;
+  int in_h, in_w;
+  const SppWindow *w;
+  int out_w, p0, p1;
+  float *col;
+} Im2colJob;
+
 static void
-im2col (const float *in, int channels, int in_h, int in_w, const SppWindow *w,
-        int out_w, int p0, int p1, float *col)
+im2col (gpointer data, int c0, int c1, int worker)
 {
+  const Im2colJob *j = data;
+  const float *in = j->in;
+  const int in_h = j->in_h, in_w = j->in_w, out_w = j->out_w;
+  const int p0 = j->p0, p1 = j->p1;
+  const SppWindow *w = j->w;
+  float *col = j->col;
   const int n = p1 - p0;
-  for (int c = 0; c < channels; c++) {
+  for (int c = c0; c < c1; c++) {
     const float *plane = in + (gsize) c * in_h * in_w;
     for (int ki = 0; ki < w->kh; ki++)
       for (int kj = 0; kj < w->kw; kj++) {
@@ -99,13 +113,24 @@ im2col (const float *in, int channels, int in_h, int in_w, const SppWindow *w,
   }
 }
 
+typedef struct {
+  const SppLayer *l;
+  const float *in;
+  float *out;
+  int in_h, in_w, out_h, out_w;
+} DepthwiseJob;
+
 static void
-depthwise (const SppLayer *l, const float *in, int in_h, int in_w, float *out,
-           int out_h, int out_w)
+depthwise (gpointer data, int c0, int c1, int worker)
 {
+  const DepthwiseJob *j = data;
+  const SppLayer *l = j->l;
+  const float *in = j->in;
+  float *out = j->out;
+  const int in_h = j->in_h, in_w = j->in_w, out_h = j->out_h, out_w = j->out_w;
   const SppWindow *w = &l->win;
   const float *weight = l->weight->data;
-  for (int c = 0; c < l->out_c; c++) {
+  for (int c = c0; c < c1; c++) {
     const float *plane = in + (gsize) c * in_h * in_w;
     const float *k = weight + (gsize) c * w->kh * w->kw;
     float *o = out + (gsize) c * out_h * out_w;
@@ -150,7 +175,8 @@ spp_conv_forward (const SppLayer *l, const float *in, int in_h, int in_w,
   if (plane == 0)
     return;
   if (is_depthwise (l)) {
-    depthwise (l, in, in_h, in_w, out, out_h, out_w);
+    DepthwiseJob job = { l, in, out, in_h, in_w, out_h, out_w };
+    spp_parallel_for (l->out_c, depthwise, &job);
   } else if (is_pointwise (l)) {
     for (int gi = 0; gi < g; gi++)
       spp_sgemm (SPP_BLAS_NO_TRANS, SPP_BLAS_NO_TRANS, ocg, (int) plane, icg,
@@ -164,7 +190,8 @@ spp_conv_forward (const SppLayer *l, const float *in, int in_h, int in_w,
       const float *gin = in + (gsize) gi * icg * in_plane;
       for (int p0 = 0; p0 < (int) plane; p0 += block) {
         int p1 = MIN (p0 + block, (int) plane);
-        im2col (gin, icg, in_h, in_w, w, out_w, p0, p1, scratch);
+        Im2colJob job = { gin, in_h, in_w, w, out_w, p0, p1, scratch };
+        spp_parallel_for (icg, im2col, &job);
         spp_sgemm (SPP_BLAS_NO_TRANS, SPP_BLAS_NO_TRANS, ocg, p1 - p0, k,
                    1.0f, weight + (gsize) gi * ocg * k, k, scratch, p1 - p0,
                    0.0f, out + (gsize) gi * ocg * plane + p0, (int) plane);

@@ -4,6 +4,7 @@
 #include "layers-private.h"
 
 #include "spp-orc.h"
+#include "parallel-private.h"
 
 #include <math.h>
 
@@ -62,11 +63,23 @@ spp_act_forward (SppAct act, float slope, float *x, gsize n)
   }
 }
 
-void
-spp_bias_act_forward (SppAct act, float slope, const float *bias, float *x,
-                      int c, gsize plane_size)
+typedef struct {
+  SppAct act;
+  float slope;
+  const float *bias;
+  float *x;
+  gsize plane_size;
+} BiasJob;
+
+static void
+bias_act (gpointer data, int c0, int c1, int worker)
 {
-  for (int ch = 0; ch < c; ch++) {
+  const BiasJob *j = data;
+  const SppAct act = j->act;
+  const float slope = j->slope, *bias = j->bias;
+  const gsize plane_size = j->plane_size;
+  float *x = j->x;
+  for (int ch = c0; ch < c1; ch++) {
     float *p = x + (gsize) ch * plane_size;
     if (act == SPP_ACT_RELU) {
       spp_orc_add_scalar_relu_ip_f32 (p, bias[ch], (int) plane_size);
@@ -75,6 +88,18 @@ spp_bias_act_forward (SppAct act, float slope, const float *bias, float *x,
       spp_act_forward (act, slope, p, plane_size);
     }
   }
+}
+
+void
+spp_bias_act_forward (SppAct act, float slope, const float *bias, float *x,
+                      int c, gsize plane_size)
+{
+  BiasJob job = { act, slope, bias, x, plane_size };
+  /* Small maps are not worth a thread hand-off. */
+  if ((gsize) c * plane_size < 65536)
+    bias_act (&job, 0, c, 0);
+  else
+    spp_parallel_for (c, bias_act, &job);
 }
 
 void

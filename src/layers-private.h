@@ -19,7 +19,8 @@ void spp_conv_forward (const SppLayer *l, const float *in, int in_h, int in_w,
 void spp_pool_forward (const SppLayer *l, const float *in, int c, int in_h,
                        int in_w, float *out, int out_h, int out_w);
 
-/* scratch: 2 * h * w floats. */
+/* scratch: spp_lrn_scratch_size floats. */
+gsize spp_lrn_scratch_size (int h, int w);
 void spp_lrn_forward (const SppLayer *l, const float *in, int c, int h, int w,
                       float *out, float *scratch);
 

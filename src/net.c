@@ -173,7 +173,7 @@ plan (SppNet *net, int in_h, int in_w, GError **error)
     if (l->op == SPP_OP_CONV)
       scratch = MAX (scratch, spp_conv_scratch_size (l, in->h, in->w));
     else if (l->op == SPP_OP_LRN)
-      scratch = MAX (scratch, 2 * (gsize) in->h * in->w);
+      scratch = MAX (scratch, spp_lrn_scratch_size (in->h, in->w));
     /* Release the inputs whose last reader this was (not views: a slice
      * holds its parent's slot until the slice itself is last read). */
     for (guint k = 0; k < l->n_inputs; k++) {
