@@ -31,3 +31,14 @@ gboolean spp_bbox_clip (SppBox *box, int width, int height);
  * number, at most @max_out. */
 guint spp_nms (SppDetection *dets, guint n, float iou_threshold,
                guint max_out);
+
+/* Seconds spent in each stage by the last detect call. */
+typedef struct {
+  double resize, conv, spp, fc, svm, nms;
+  guint n_forwards, n_windows;
+} SppDetectorTimings;
+const SppDetectorTimings *spp_detector_get_timings (const SppDetector *d);
+
+/* Side of the square R-CNN warps every window to. */
+#define SPP_RCNN_SIZE 224
+#define SPP_MAX_WORKERS 8

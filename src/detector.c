@@ -9,6 +9,7 @@
 #include "blas-private.h"
 #include "model-private.h"
 #include "net-private.h"
+#include "parallel-private.h"
 #include "pyramid-private.h"
 #include "spp-orc.h"
 
@@ -34,11 +35,12 @@ struct _SppDetector {
   int map_w[MAX_SCALES], map_h[MAX_SCALES];
   float fx[MAX_SCALES], fy[MAX_SCALES];
   SppTensor *pooled, *feat, *scores, *deltas;
-  float *pool_scratch[2]; /* one per pooling thread */
+  float *pool_scratch[SPP_MAX_WORKERS]; /* one per pooling worker */
   gsize pool_scratch_size;
   GArray *windows; /* SppBox, clipped proposals kept */
   GArray *window_scale; /* guint */
   GArray *dets;    /* SppDetection */
+  SppDetectorTimings timings;
 };
 
 SppDetector *
@@ -94,8 +96,8 @@ spp_detector_free (SppDetector *d)
   spp_tensor_free (d->feat);
   spp_tensor_free (d->scores);
   spp_tensor_free (d->deltas);
-  g_free (d->pool_scratch[0]);
-  g_free (d->pool_scratch[1]);
+  for (int t = 0; t < SPP_MAX_WORKERS; t++)
+    g_free (d->pool_scratch[t]);
   g_array_unref (d->windows);
   g_array_unref (d->window_scale);
   g_array_unref (d->dets);
@@ -183,21 +185,14 @@ prepare_input (SppDetector *d, const SppImage *frame, int w, int h,
   return TRUE;
 }
 
-typedef struct {
-  SppDetector *d;
-  guint start, end;
-  int slot;
-} PoolJob;
-
-static gpointer
-pool_job (gpointer data)
+static void
+pool_range (gpointer data, int begin, int end, int worker)
 {
-  PoolJob *job = data;
-  SppDetector *d = job->d;
+  SppDetector *d = data;
   const SppModel *m = d->model;
   const gsize D = m->pooled_size;
   float *pooled = spp_tensor_data (d->pooled);
-  for (guint i = job->start; i < job->end; i++) {
+  for (int i = begin; i < end; i++) {
     const SppBox *b = &g_array_index (d->windows, SppBox, i);
     guint s = g_array_index (d->window_scale, guint, i);
     SppBox scaled = { b->x * d->fx[s], b->y * d->fy[s], b->w * d->fx[s],
@@ -206,9 +201,30 @@ pool_job (gpointer data)
     spp_pyramid_project_box (&scaled, m->stride, m->offset, d->map_w[s],
                              d->map_h[s], cells);
     spp_pool_map_window (&d->pool[s], m->levels, m->n_levels, cells, FALSE,
-                         d->pool_scratch[job->slot], pooled + i * D);
+                         d->pool_scratch[worker], pooled + (gsize) i * D);
   }
-  return NULL;
+}
+
+static gboolean
+ensure_pool_scratch (SppDetector *d)
+{
+  const SppModel *m = d->model;
+  gsize scratch = spp_pyramid_scratch_size (m->map_channels, m->levels,
+                                            m->n_levels);
+  if (scratch > d->pool_scratch_size) {
+    for (int t = 0; t < SPP_MAX_WORKERS; t++) {
+      g_free (d->pool_scratch[t]);
+      d->pool_scratch[t] = g_new (float, scratch);
+    }
+    d->pool_scratch_size = scratch;
+  }
+  return TRUE;
+}
+
+static double
+now (void)
+{
+  return g_get_monotonic_time () / 1e6;
 }
 
 static float
@@ -217,28 +233,14 @@ sigmoid (float x)
   return 1.0f / (1.0f + expf (-x));
 }
 
-gboolean
-spp_detector_detect (SppDetector *d, const SppImage *frame,
-                     const SppBox *proposals, guint n_proposals,
-                     const SppDetection **detections, guint *n_detections,
-                     GError **error)
+/* Clips the proposals and picks each one's scale; returns how many. */
+static guint
+collect_windows (SppDetector *d, int W, int H, const SppBox *proposals,
+                 guint n_proposals, guint used[MAX_SCALES])
 {
-  g_return_val_if_fail (d != NULL && frame != NULL, FALSE);
-  g_return_val_if_fail (detections != NULL && n_detections != NULL, FALSE);
-  g_return_val_if_fail (proposals != NULL || n_proposals == 0, FALSE);
-  const SppModel *m = d->model;
-  const int W = frame->width, H = frame->height;
-
-  *detections = NULL;
-  *n_detections = 0;
-  g_array_set_size (d->dets, 0);
-  if (!spp_image_validate (frame, error))
-    return FALSE;
-
-  /* Windows: clipped to the frame; those with nothing inside are dropped. */
   g_array_set_size (d->windows, 0);
   g_array_set_size (d->window_scale, 0);
-  guint used[MAX_SCALES] = { 0 };
+  memset (used, 0, sizeof (guint) * MAX_SCALES);
   for (guint i = 0; i < n_proposals; i++) {
     SppBox b = proposals[i];
     if (!spp_bbox_clip (&b, W, H))
@@ -248,13 +250,19 @@ spp_detector_detect (SppDetector *d, const SppImage *frame,
     g_array_append_val (d->window_scale, s);
     used[s]++;
   }
-  const guint n = d->windows->len;
-  if (n == 0) {
-    *detections = (const SppDetection *) d->dets->data;
-    return TRUE;
-  }
+  return d->windows->len;
+}
 
-  /* One trunk forward per scale that has windows. */
+/* SPP-net: one trunk forward per scale that has windows, then every
+ * window pooled from its scale's map into one N x D matrix, bin-major
+ * (the weights reading it are permuted to match). */
+static gboolean
+pool_spp (SppDetector *d, const SppImage *frame, const guint used[],
+          GError **error)
+{
+  const SppModel *m = d->model;
+  const int W = frame->width, H = frame->height;
+  const guint n = d->windows->len;
   for (guint s = 0; s < d->n_scales; s++) {
     if (!used[s])
       continue;
@@ -263,45 +271,95 @@ spp_detector_detect (SppDetector *d, const SppImage *frame,
                             &rw, &rh);
     d->fx[s] = (float) rw / W;
     d->fy[s] = (float) rh / H;
-    if (!prepare_input (d, frame, rw, rh, error)
-        || !spp_net_forward (d->net, d->input, d->map, error)
+    double t0 = now ();
+    if (!prepare_input (d, frame, rw, rh, error))
+      return FALSE;
+    double t1 = now ();
+    if (!spp_net_forward (d->net, d->input, d->map, error)
         || !spp_pool_map_prepare (&d->pool[s], d->map, error))
       return FALSE;
+    d->timings.resize += t1 - t0;
+    d->timings.conv += now () - t1;
+    d->timings.n_forwards++;
     spp_tensor_get_shape (d->map, NULL, NULL, &d->map_h[s], &d->map_w[s]);
   }
+  double t0 = now ();
+  ensure_pool_scratch (d);
+  if (!spp_tensor_reshape (d->pooled, n, (int) m->pooled_size, 1, 1, error))
+    return FALSE;
+  spp_parallel_for (n, pool_range, d);
+  d->timings.spp += now () - t0;
+  return TRUE;
+}
 
-  /* Window SPP into one N x D matrix, bin-major (the weights reading it
-   * are permuted to match), split over two threads. */
-  const gsize D = m->pooled_size;
-  gsize scratch = spp_pyramid_scratch_size (m->map_channels, m->levels,
-                                            m->n_levels);
-  if (scratch > d->pool_scratch_size) {
-    for (int t = 0; t < 2; t++) {
-      g_free (d->pool_scratch[t]);
-      d->pool_scratch[t] = g_new (float, scratch);
-    }
-    d->pool_scratch_size = scratch;
+/* R-CNN, the baseline: every window cropped from the frame, warped to
+ * SPP_RCNN_SIZE square and run through the trunk on its own; the whole
+ * map is pooled (for ZF-5 at 224 that is pool5 as R-CNN has it). */
+static gboolean
+pool_rcnn (SppDetector *d, const SppImage *frame, GError **error)
+{
+  const SppModel *m = d->model;
+  const int W = frame->width, H = frame->height;
+  const guint n = d->windows->len;
+  const int S = SPP_RCNN_SIZE;
+  double t0 = now ();
+  /* The frame as packed RGB once; windows are views into it. */
+  g_autofree guint8 *full = g_try_malloc ((gsize) W * H * 3);
+  if (full == NULL || !spp_image_resize_rgb (frame, full, W, H, W * 3, error)) {
+    if (full == NULL)
+      g_set_error (error, SPP_ERROR, SPP_ERROR_NOMEM,
+                   "cannot allocate a %dx%d frame", W, H);
+    return FALSE;
   }
-  if (!spp_tensor_reshape (d->pooled, n, (int) D, 1, 1, error))
+  d->timings.resize += now () - t0;
+  ensure_pool_scratch (d);
+  if (!spp_tensor_reshape (d->pooled, n, (int) m->pooled_size, 1, 1, error))
     return FALSE;
   float *pooled = spp_tensor_data (d->pooled);
-  PoolJob jobs[2] = { { d, 0, n / 2, 0 }, { d, n / 2, n, 1 } };
-  GThread *helper = n >= 64 ? g_thread_try_new ("spp-pool", pool_job,
-                                                &jobs[1], NULL)
-                            : NULL;
-  if (helper == NULL)
-    jobs[0].end = n;
-  pool_job (&jobs[0]);
-  if (helper)
-    g_thread_join (helper);
+  for (guint i = 0; i < n; i++) {
+    const SppBox *b = &g_array_index (d->windows, SppBox, i);
+    int x0 = (int) floorf (b->x), y0 = (int) floorf (b->y);
+    int x1 = MIN ((int) ceilf (b->x + b->w), W);
+    int y1 = MIN ((int) ceilf (b->y + b->h), H);
+    SppImage crop = { SPP_PIXEL_RGB, MAX (x1 - x0, 1), MAX (y1 - y0, 1),
+                      { full + ((gsize) y0 * W + x0) * 3 }, { W * 3 } };
+    double t1 = now ();
+    if (!prepare_input (d, &crop, S, S, error))
+      return FALSE;
+    double t2 = now ();
+    if (!spp_net_forward (d->net, d->input, d->map, error)
+        || !spp_pool_map_prepare (&d->pool[0], d->map, error))
+      return FALSE;
+    int mh, mw;
+    spp_tensor_get_shape (d->map, NULL, NULL, &mh, &mw);
+    int cells[4] = { 0, 0, mw - 1, mh - 1 };
+    spp_pool_map_window (&d->pool[0], m->levels, m->n_levels, cells, FALSE,
+                         d->pool_scratch[0], pooled + (gsize) i * m->pooled_size);
+    d->timings.resize += t2 - t1;
+    d->timings.conv += now () - t2;
+    d->timings.n_forwards++;
+  }
+  return TRUE;
+}
+
+/* The head, SVMs, regressors, threshold and NMS over the pooled rows. */
+static gboolean
+score_windows (SppDetector *d, int W, int H, GError **error)
+{
+  const SppModel *m = d->model;
+  const guint n = d->windows->len;
+  const gsize D = m->pooled_size;
+  const float *pooled = spp_tensor_const_data (d->pooled);
   const float *pooled_w, *bbox_w;
   spp_model_get_binmajor ((SppModel *) m, &pooled_w, &bbox_w);
 
   /* fc head, then the SVMs: scores = feature_scale * feat . W^T + b. */
+  double t0 = now ();
   const gboolean has_head = m->n_trunk < m->n_layers;
   if (!spp_net_forward_head_with (d->net, d->pooled, pooled_w, d->feat,
                                   error))
     return FALSE;
+  double t1 = now ();
   const int K = m->n_classes, F = m->head_size;
   if (!spp_tensor_reshape (d->scores, n, K, 1, 1, error))
     return FALSE;
@@ -315,11 +373,11 @@ spp_detector_detect (SppDetector *d, const SppImage *frame,
       return FALSE;
     deltas = spp_tensor_data (d->deltas);
     spp_sgemm (SPP_BLAS_NO_TRANS, SPP_BLAS_TRANS, n, 4 * K, (int) D, 1.0f,
-               pooled, (int) D, bbox_w, (int) D, 0.0f, deltas,
-               4 * K);
+               pooled, (int) D, bbox_w, (int) D, 0.0f, deltas, 4 * K);
   }
 
   /* Candidates above threshold, regressed and clipped. */
+  g_array_set_size (d->dets, 0);
   for (guint i = 0; i < n; i++) {
     const SppBox *b = &g_array_index (d->windows, SppBox, i);
     for (int k = 0; k < K; k++) {
@@ -339,10 +397,70 @@ spp_detector_detect (SppDetector *d, const SppImage *frame,
         g_array_append_val (d->dets, det);
     }
   }
+  double t2 = now ();
   guint kept = spp_nms ((SppDetection *) d->dets->data, d->dets->len, d->nms,
                         d->max_detections);
   g_array_set_size (d->dets, kept);
-  *detections = (const SppDetection *) d->dets->data;
-  *n_detections = kept;
+  d->timings.fc += t1 - t0;
+  d->timings.svm += t2 - t1;
+  d->timings.nms += now () - t2;
   return TRUE;
+}
+
+static gboolean
+detect (SppDetector *d, const SppImage *frame, const SppBox *proposals,
+        guint n_proposals, gboolean rcnn, const SppDetection **detections,
+        guint *n_detections, GError **error)
+{
+  g_return_val_if_fail (d != NULL && frame != NULL, FALSE);
+  g_return_val_if_fail (detections != NULL && n_detections != NULL, FALSE);
+  g_return_val_if_fail (proposals != NULL || n_proposals == 0, FALSE);
+  guint used[MAX_SCALES];
+
+  memset (&d->timings, 0, sizeof d->timings);
+  *detections = NULL;
+  *n_detections = 0;
+  g_array_set_size (d->dets, 0);
+  if (!spp_image_validate (frame, error))
+    return FALSE;
+  guint n = collect_windows (d, frame->width, frame->height, proposals,
+                             n_proposals, used);
+  d->timings.n_windows = n;
+  if (n > 0) {
+    gboolean ok = rcnn ? pool_rcnn (d, frame, error)
+                       : pool_spp (d, frame, used, error);
+    if (!ok || !score_windows (d, frame->width, frame->height, error)) {
+      g_array_set_size (d->dets, 0);
+      return FALSE;
+    }
+  }
+  *detections = (const SppDetection *) d->dets->data;
+  *n_detections = d->dets->len;
+  return TRUE;
+}
+
+gboolean
+spp_detector_detect (SppDetector *d, const SppImage *frame,
+                     const SppBox *proposals, guint n_proposals,
+                     const SppDetection **detections, guint *n_detections,
+                     GError **error)
+{
+  return detect (d, frame, proposals, n_proposals, FALSE, detections,
+                 n_detections, error);
+}
+
+gboolean
+spp_detector_detect_rcnn (SppDetector *d, const SppImage *frame,
+                          const SppBox *proposals, guint n_proposals,
+                          const SppDetection **detections,
+                          guint *n_detections, GError **error)
+{
+  return detect (d, frame, proposals, n_proposals, TRUE, detections,
+                 n_detections, error);
+}
+
+const SppDetectorTimings *
+spp_detector_get_timings (const SppDetector *d)
+{
+  return &d->timings;
 }

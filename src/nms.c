@@ -39,7 +39,9 @@ spp_nms (SppDetection *dets, guint n, float iou_threshold, guint max_out)
       end++;
     /* Survivors of this class are compacted to dets[kept..]. */
     guint first = kept;
-    for (guint i = start; i < end; i++) {
+    /* A class's survivor beyond max_out cannot make the overall top
+     * max_out: at least max_out surviving boxes outrank it. */
+    for (guint i = start; i < end && kept - first < max_out; i++) {
       gboolean keep = TRUE;
       for (guint j = first; j < kept && keep; j++)
         if (spp_box_iou (&dets[i].box, &dets[j].box) > iou_threshold)

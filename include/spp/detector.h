@@ -64,6 +64,21 @@ gboolean spp_detector_detect (SppDetector *detector, const SppImage *frame,
                               const SppDetection **detections,
                               guint *n_detections, GError **error);
 
+/**
+ * spp_detector_detect_rcnn:
+ *
+ * The R-CNN baseline the paper compares with: the same model, but every
+ * window is cropped from the frame, warped to 224 x 224 and run through
+ * the conv layers on its own (pooled over its whole map). Slow by design;
+ * for speed comparisons and for checking that window projection agrees
+ * with warped crops. Same arguments and results as spp_detector_detect().
+ */
+gboolean spp_detector_detect_rcnn (SppDetector *detector,
+                                   const SppImage *frame,
+                                   const SppBox *proposals, guint n_proposals,
+                                   const SppDetection **detections,
+                                   guint *n_detections, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SppDetector, spp_detector_free)
 
 G_END_DECLS
