@@ -43,16 +43,9 @@ struct _SppDetector {
   SppDetectorTimings timings;
 };
 
-SppDetector *
-spp_detector_new (SppModel *model, GError **error)
+static SppDetector *
+detector_new (SppModel *model, GError **error)
 {
-  g_return_val_if_fail (model != NULL, NULL);
-  if (!spp_model_has_detector (model)) {
-    g_set_error (error, SPP_ERROR, SPP_ERROR_FORMAT,
-                 "%s: the model has no SVMs ('svm.weight'), so it cannot "
-                 "detect", spp_model_get_path (model));
-    return NULL;
-  }
   SppNet *net = spp_net_new (model, error);
   if (net == NULL)
     return NULL;
@@ -78,6 +71,27 @@ spp_detector_new (SppModel *model, GError **error)
   d->window_scale = g_array_new (FALSE, FALSE, sizeof (guint));
   d->dets = g_array_new (FALSE, FALSE, sizeof (SppDetection));
   return d;
+}
+
+SppDetector *
+spp_detector_new (SppModel *model, GError **error)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+  if (!spp_model_has_detector (model)) {
+    g_set_error (error, SPP_ERROR, SPP_ERROR_FORMAT,
+                 "%s: the model has no SVMs ('svm.weight'), so it cannot "
+                 "detect", spp_model_get_path (model));
+    return NULL;
+  }
+  return detector_new (model, error);
+}
+
+/* A detector for feature extraction only: any model with a trunk. */
+SppDetector *
+spp_detector_new_for_features (SppModel *model, GError **error)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+  return detector_new (model, error);
 }
 
 void
@@ -447,6 +461,85 @@ spp_detector_detect (SppDetector *d, const SppImage *frame,
 {
   return detect (d, frame, proposals, n_proposals, FALSE, detections,
                  n_detections, error);
+}
+
+gboolean
+spp_detector_compute_features (SppDetector *d, const SppImage *frame,
+                               const SppBox *boxes, guint n_boxes,
+                               SppTensor *pooled_out, SppTensor *features,
+                               GError **error)
+{
+  g_return_val_if_fail (d != NULL && frame != NULL && pooled_out != NULL,
+                        FALSE);
+  g_return_val_if_fail (boxes != NULL || n_boxes == 0, FALSE);
+  const SppModel *m = d->model;
+  const gsize D = m->pooled_size;
+  guint used[MAX_SCALES];
+  if (!spp_image_validate (frame, error))
+    return FALSE;
+  /* Keep every box (row i is box i): clip, and mark empty ones. */
+  g_array_set_size (d->windows, 0);
+  g_array_set_size (d->window_scale, 0);
+  memset (used, 0, sizeof used);
+  g_autofree gboolean *empty = g_new0 (gboolean, MAX (n_boxes, 1));
+  for (guint i = 0; i < n_boxes; i++) {
+    SppBox b = boxes[i];
+    if (!spp_bbox_clip (&b, frame->width, frame->height)) {
+      empty[i] = TRUE;
+      b = (SppBox) { 0, 0, 1, 1 };
+    }
+    guint s = spp_scale_choose (&b, frame->width, frame->height, d->scales,
+                                d->n_scales);
+    g_array_append_val (d->windows, b);
+    g_array_append_val (d->window_scale, s);
+    used[s]++;
+  }
+  if (!spp_tensor_reshape (pooled_out, n_boxes, (int) D, 1, 1, error))
+    return FALSE;
+  if (n_boxes == 0)
+    return features == NULL
+           || spp_tensor_reshape (features, 0, (int) m->head_size, 1, 1,
+                                  error);
+  if (!pool_spp (d, frame, used, error))
+    return FALSE;
+  /* Head features from the bin-major rows, as detection computes them. */
+  if (features) {
+    const float *pooled_w, *bbox_w;
+    spp_model_get_binmajor ((SppModel *) m, &pooled_w, &bbox_w);
+    if (m->n_trunk < m->n_layers) {
+      if (!spp_net_forward_head_with (d->net, d->pooled, pooled_w, features,
+                                      error))
+        return FALSE;
+    } else if (!spp_tensor_reshape (features, n_boxes, (int) D, 1, 1, error)) {
+      return FALSE;
+    }
+  }
+  /* Back to the file's channel-major layout. */
+  g_autofree guint *perm = g_new (guint, D);
+  spp_pyramid_permutation (m->map_channels, m->levels, m->n_levels, perm);
+  const float *src = spp_tensor_const_data (d->pooled);
+  float *dst = spp_tensor_data (pooled_out);
+  for (guint i = 0; i < n_boxes; i++) {
+    float *row = dst + (gsize) i * D;
+    const float *in = src + (gsize) i * D;
+    if (empty[i])
+      memset (row, 0, D * sizeof (float));
+    else
+      for (gsize j = 0; j < D; j++)
+        row[perm[j]] = in[j];
+  }
+  if (features) {
+    float *f = spp_tensor_data (features);
+    const gsize F = spp_tensor_get_size (features) / MAX (n_boxes, 1);
+    if (m->n_trunk == m->n_layers) /* no head: the features are the rows */
+      memcpy (f, dst, (gsize) n_boxes * D * sizeof (float));
+    for (gsize i = 0; i < (gsize) n_boxes * F; i++)
+      f[i] *= m->feature_scale;
+    for (guint i = 0; i < n_boxes; i++)
+      if (empty[i])
+        memset (f + (gsize) i * F, 0, F * sizeof (float));
+  }
+  return TRUE;
 }
 
 gboolean

@@ -267,6 +267,19 @@ test_detect_matches_manual (void)
                                            spp_model_get_offset (m), props,
                                            100, pooled, &error));
   g_assert_true (spp_net_forward_head (net, pooled, feat, &error));
+  /* The training feature path gives the same vectors. */
+  g_autoptr (SppTensor) fp = spp_tensor_new (0, 0, 0, 0);
+  g_autoptr (SppTensor) ff = spp_tensor_new (0, 0, 0, 0);
+  g_assert_true (spp_detector_compute_features (d, &img, props, 100, fp, ff,
+                                                &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (spp_tensor_get_size (fp), ==, spp_tensor_get_size (pooled));
+  for (gsize i = 0; i < spp_tensor_get_size (fp); i++)
+    g_assert_cmpfloat_with_epsilon (spp_tensor_const_data (fp)[i],
+                                    spp_tensor_const_data (pooled)[i], 1e-4);
+  for (gsize i = 0; i < spp_tensor_get_size (ff); i++)
+    g_assert_cmpfloat_with_epsilon (spp_tensor_const_data (ff)[i],
+                                    spp_tensor_const_data (feat)[i], 1e-4);
   /* Read the SVM and regressor tensors straight from the file. */
   g_autofree char *path = g_build_filename (g_getenv ("G_TEST_SRCDIR"),
                                             "data", "tiny-weights.bin", NULL);

@@ -5,6 +5,7 @@
 #include "spp/box.h"
 #include "spp/image.h"
 #include "spp/model.h"
+#include "spp/tensor.h"
 
 G_BEGIN_DECLS
 
@@ -32,6 +33,10 @@ typedef struct {
 typedef struct _SppDetector SppDetector;
 
 SppDetector *spp_detector_new (SppModel *model, GError **error);
+/** spp_detector_new_for_features: a detector that only computes features
+ * (spp_detector_compute_features()), for models without SVMs yet, as
+ * training starts from. */
+SppDetector *spp_detector_new_for_features (SppModel *model, GError **error);
 void spp_detector_free (SppDetector *detector);
 SppModel *spp_detector_get_model (const SppDetector *detector);
 
@@ -63,6 +68,27 @@ gboolean spp_detector_detect (SppDetector *detector, const SppImage *frame,
                               const SppBox *proposals, guint n_proposals,
                               const SppDetection **detections,
                               guint *n_detections, GError **error);
+
+/**
+ * spp_detector_compute_features:
+ * @boxes: windows in frame pixels (clipped to the frame; a box with
+ *   nothing inside the frame gets a zero row).
+ * @pooled: (out caller-allocates): resized to n_boxes x D x 1 x 1 and
+ *   filled with each window's SPP vector in the model file's layout
+ *   (levels in order, each channel-major), D = spp_model_get_pooled_size().
+ * @features: (out caller-allocates) (nullable): if not %NULL, resized to
+ *   n_boxes x F x 1 x 1 and filled with the head's output (fc7 in ZF-5
+ *   terms) times the model's feature scale, what the SVMs read.
+ *
+ * The features exactly as spp_detector_detect() computes them (same
+ * scales, scale choice, projection and pooling), for training SVMs and box
+ * regressors. The model needs no SVMs for this.
+ */
+gboolean spp_detector_compute_features (SppDetector *detector,
+                                        const SppImage *frame,
+                                        const SppBox *boxes, guint n_boxes,
+                                        SppTensor *pooled, SppTensor *features,
+                                        GError **error);
 
 /**
  * spp_detector_detect_rcnn:
