@@ -98,14 +98,23 @@ im2col (gpointer data, int c0, int c1, int worker)
             memset (d, 0, run * sizeof (float));
           } else {
             const float *row = plane + (gsize) iy * in_w;
-            if (w->sw == 1 && ix0 >= 0 && ix0 + run <= in_w) {
-              memcpy (d, row + ix0, run * sizeof (float));
+            /* Taps t in [t0, t1) land inside the row; zeros around. */
+            const int sw = w->sw;
+            int t0 = ix0 >= 0 ? 0 : (-ix0 + sw - 1) / sw;
+            int t1 = ix0 >= in_w ? 0 : (in_w - 1 - ix0) / sw + 1;
+            t0 = MIN (t0, run);
+            t1 = CLAMP (t1, t0, run);
+            for (int t = 0; t < t0; t++)
+              d[t] = 0.0f;
+            if (sw == 1) {
+              memcpy (d + t0, row + ix0 + t0, (t1 - t0) * sizeof (float));
             } else {
-              for (int t = 0; t < run; t++) {
-                int ix = ix0 + t * w->sw;
-                d[t] = (ix >= 0 && ix < in_w) ? row[ix] : 0.0f;
-              }
+              const float *src = row + ix0;
+              for (int t = t0; t < t1; t++)
+                d[t] = src[t * sw];
             }
+            for (int t = t1; t < run; t++)
+              d[t] = 0.0f;
           }
           p += run;
         }
