@@ -395,7 +395,8 @@ score_windows (SppDetector *d, int W, int H, GError **error)
   for (guint i = 0; i < n; i++) {
     const SppBox *b = &g_array_index (d->windows, SppBox, i);
     for (int k = 0; k < K; k++) {
-      float score = scores[i * K + k] + m->svm_b->data[k];
+      scores[i * K + k] += m->svm_b->data[k];
+      float score = scores[i * K + k];
       float conf = sigmoid (m->score_a * score + m->score_b);
       float thr = d->threshold >= 0 ? d->threshold : m->thresholds[k];
       if (!(conf >= thr))
@@ -556,4 +557,13 @@ const SppDetectorTimings *
 spp_detector_get_timings (const SppDetector *d)
 {
   return &d->timings;
+}
+
+const float *
+spp_detector_get_window_scores (const SppDetector *d, guint *n_windows,
+                                guint *n_classes)
+{
+  *n_windows = d->windows->len;
+  *n_classes = d->model->n_classes;
+  return spp_tensor_const_data (d->scores);
 }
