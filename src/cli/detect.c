@@ -33,10 +33,11 @@ usage (FILE *f)
            "[--threshold T]\n"
            "                  [--nms IOU] [--max-proposals N] "
            "[--mode fast|quality|single]\n"
-           "                  [--json] IMAGE...\n"
+           "                  [--json] [--rcnn] IMAGE...\n"
            "Runs selective search and the SPP-net detector on each image.\n"
            "--model defaults to the bundled default model; --threshold to\n"
-           "each class's own threshold in the model.\n");
+           "each class's own threshold in the model. --rcnn runs the R-CNN\n"
+           "baseline (every window warped and convolved on its own).\n");
 }
 
 int
@@ -50,7 +51,7 @@ spp_cli_detect (int argc, char **argv)
   g_autofree char *model_path = NULL, *scales_arg = NULL, *mode = NULL;
   double threshold = -1, nms = -1;
   int max_props = 2000;
-  gboolean json = FALSE;
+  gboolean json = FALSE, rcnn = FALSE;
   g_autoptr (GError) error = NULL;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "model file", "FILE" },
@@ -60,6 +61,7 @@ spp_cli_detect (int argc, char **argv)
     { "max-proposals", 0, 0, G_OPTION_ARG_INT, &max_props, "proposals per image", "N" },
     { "mode", 0, 0, G_OPTION_ARG_STRING, &mode, "selective search mode", "MODE" },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "JSON output, one object per line", NULL },
+    { "rcnn", 0, 0, G_OPTION_ARG_NONE, &rcnn, "R-CNN baseline: conv per warped window (slow)", NULL },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("IMAGE...");
@@ -154,8 +156,10 @@ spp_cli_detect (int argc, char **argv)
                                                       &err);
     gint64 t1 = g_get_monotonic_time ();
     gboolean ok = props != NULL
-                  && spp_detector_detect (det, &img, props, n_props, &dets,
-                                          &n_dets, &err);
+                  && (rcnn ? spp_detector_detect_rcnn (det, &img, props, n_props,
+                                                       &dets, &n_dets, &err)
+                           : spp_detector_detect (det, &img, props, n_props,
+                                                  &dets, &n_dets, &err));
     gint64 t2 = g_get_monotonic_time ();
     if (!ok) {
       fprintf (stderr, "spp detect: %s: %s\n", argv[i],
