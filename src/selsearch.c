@@ -109,6 +109,49 @@ convert_space (const guint8 *rgb, gsize n, int space, float *out)
   }
 }
 
+/* out(x, y) = sign * sum_i k[i + r] * in(x + i, y), borders clamped. */
+static void
+conv_rows (const float *in, int w, int h, const float *k, int r, float sign,
+           float *out)
+{
+  for (int y = 0; y < h; y++) {
+    const float *s = in + (gsize) y * w;
+    float *d = out + (gsize) y * w;
+    for (int x = r; x < w - r; x++) {
+      float a = 0;
+      for (int i = -r; i <= r; i++)
+        a += k[i + r] * s[x + i];
+      d[x] = sign * a;
+    }
+    for (int x = 0; x < w; x++) {
+      if (x >= r && x < w - r)
+        continue;
+      float a = 0;
+      for (int i = -r; i <= r; i++)
+        a += k[i + r] * s[CLAMP (x + i, 0, w - 1)];
+      d[x] = sign * a;
+    }
+  }
+}
+
+/* out(x, y) = sum_i k[i + r] * in(x, y + i), borders clamped; row at a
+ * time so the inner loop runs along x. */
+static void
+conv_cols (const float *in, int w, int h, const float *k, int r, float *out)
+{
+  for (int y = 0; y < h; y++) {
+    float *d = out + (gsize) y * w;
+    for (int x = 0; x < w; x++)
+      d[x] = 0;
+    for (int i = -r; i <= r; i++) {
+      const float *s = in + (gsize) CLAMP (y + i, 0, h - 1) * w;
+      float kv = k[i + r];
+      for (int x = 0; x < w; x++)
+        d[x] += kv * s[x];
+    }
+  }
+}
+
 /* Texture bins (SPEC §5): first Gaussian derivatives, sigma 1, steered to
  * 0, 45, 90 and 135 degrees; the positive and negative halves make the 8
  * orientations. Each orientation's response is scaled by its image-wide
@@ -129,72 +172,51 @@ texture_bins (const float *img, int w, int h, int nc, guint8 *tbin)
     dg[i + R] = -(float) i * g[i + R];
   }
   gsize n = (gsize) w * h;
-  float *plane = g_new (float, n), *t1 = g_new (float, n),
-        *gx = g_new (float, n), *gy = g_new (float, n);
-  float *resp = g_new (float, n * 4);
+  float *plane = spp_scratch_alloc (sizeof (float) * n),
+        *t1 = spp_scratch_alloc (sizeof (float) * n),
+        *gx = spp_scratch_alloc (sizeof (float) * n),
+        *gy = spp_scratch_alloc (sizeof (float) * n);
   for (int c = 0; c < nc; c++) {
     for (gsize i = 0; i < n; i++)
       plane[i] = img[i * nc + c];
-    /* gx: smooth along y, differentiate along x (convolution flips dg). */
-    for (int y = 0; y < h; y++)
-      for (int x = 0; x < w; x++) {
-        float a = 0;
-        for (int i = -R; i <= R; i++)
-          a += g[i + R] * plane[(gsize) CLAMP (y + i, 0, h - 1) * w + x];
-        t1[(gsize) y * w + x] = a;
-      }
-    for (int y = 0; y < h; y++)
-      for (int x = 0; x < w; x++) {
-        float a = 0;
-        for (int i = -R; i <= R; i++)
-          a -= dg[i + R] * t1[(gsize) y * w + CLAMP (x + i, 0, w - 1)];
-        gx[(gsize) y * w + x] = a;
-      }
-    for (int y = 0; y < h; y++)
-      for (int x = 0; x < w; x++) {
-        float a = 0;
-        for (int i = -R; i <= R; i++)
-          a += g[i + R] * plane[(gsize) y * w + CLAMP (x + i, 0, w - 1)];
-        t1[(gsize) y * w + x] = a;
-      }
-    for (int y = 0; y < h; y++)
-      for (int x = 0; x < w; x++) {
-        float a = 0;
-        for (int i = -R; i <= R; i++)
-          a -= dg[i + R] * t1[(gsize) CLAMP (y + i, 0, h - 1) * w + x];
-        gy[(gsize) y * w + x] = a;
-      }
+    /* gx: smooth along y, differentiate along x (convolution flips
+     * dg); gy the other way round. */
+    conv_cols (plane, w, h, g, R, t1);
+    conv_rows (t1, w, h, dg, R, -1.0f, gx);
+    conv_rows (plane, w, h, g, R, 1.0f, t1);
+    conv_cols (t1, w, h, dg, R, gy);
+    for (gsize i = 0; i < n; i++)
+      gy[i] = -gy[i];
+    /* Two passes over gx, gy (the responses are cheap to recompute; a
+     * stored copy would cost more in memory traffic). */
     float mx[8] = { 0 };
     for (gsize i = 0; i < n; i++) {
       float d[4] = { gx[i], 0.70710678f * (gx[i] + gy[i]), gy[i],
                      0.70710678f * (gy[i] - gx[i]) };
       for (int j = 0; j < 4; j++) {
-        resp[i * 4 + j] = d[j];
-        if (d[j] > mx[2 * j])
-          mx[2 * j] = d[j];
-        if (-d[j] > mx[2 * j + 1])
-          mx[2 * j + 1] = -d[j];
+        mx[2 * j] = MAX (mx[2 * j], d[j]);
+        mx[2 * j + 1] = MAX (mx[2 * j + 1], -d[j]);
       }
     }
     float sc[8];
     for (int o = 0; o < 8; o++)
       sc[o] = mx[o] > 0 ? SPP_SS_TEXTURE_BINS / mx[o] : 0.0f;
     for (gsize i = 0; i < n; i++) {
+      float d[4] = { gx[i], 0.70710678f * (gx[i] + gy[i]), gy[i],
+                     0.70710678f * (gy[i] - gx[i]) };
       guint8 *tb = tbin + (i * nc + c) * 8;
       for (int j = 0; j < 4; j++) {
-        float d = resp[i * 4 + j];
-        int bp = (int) (MAX (d, 0.0f) * sc[2 * j]);
-        int bn = (int) (MAX (-d, 0.0f) * sc[2 * j + 1]);
+        int bp = (int) (MAX (d[j], 0.0f) * sc[2 * j]);
+        int bn = (int) (MAX (-d[j], 0.0f) * sc[2 * j + 1]);
         tb[2 * j] = (guint8) MIN (bp, SPP_SS_TEXTURE_BINS - 1);
         tb[2 * j + 1] = (guint8) MIN (bn, SPP_SS_TEXTURE_BINS - 1);
       }
     }
   }
-  g_free (resp);
-  g_free (gy);
-  g_free (gx);
-  g_free (t1);
-  g_free (plane);
+  spp_scratch_free (gy, sizeof (float) * n);
+  spp_scratch_free (gx, sizeof (float) * n);
+  spp_scratch_free (t1, sizeof (float) * n);
+  spp_scratch_free (plane, sizeof (float) * n);
 }
 
 void
@@ -205,12 +227,12 @@ spp_ss_features_compute (const guint8 *rgb, int w, int h, int space,
   int nc = space_channels (space);
   float *im = g_new (float, n * nc);
   convert_space (rgb, n, space, im);
-  guint8 *cbin = g_new (guint8, n * nc);
+  guint8 *cbin = spp_scratch_alloc (n * nc);
   for (gsize i = 0; i < n * nc; i++) {
     int b = (int) (im[i] * (SPP_SS_COLOUR_BINS / 256.0f));
     cbin[i] = (guint8) CLAMP (b, 0, SPP_SS_COLOUR_BINS - 1);
   }
-  guint8 *tbin = g_new (guint8, n * nc * 8);
+  guint8 *tbin = spp_scratch_alloc (n * nc * 8);
   texture_bins (im, w, h, nc, tbin);
   f->width = w;
   f->height = h;
@@ -223,8 +245,9 @@ spp_ss_features_compute (const guint8 *rgb, int w, int h, int space,
 void
 spp_ss_features_clear (SppSsFeatures *f)
 {
-  g_free ((gpointer) f->cbin);
-  g_free ((gpointer) f->tbin);
+  gsize n = (gsize) f->width * f->height * f->nc;
+  spp_scratch_free ((gpointer) f->cbin, n);
+  spp_scratch_free ((gpointer) f->tbin, n * 8);
   f->cbin = f->tbin = NULL;
 }
 
@@ -373,67 +396,89 @@ cmp_u64 (const void *a, const void *b)
   return x < y ? -1 : x > y;
 }
 
-int
-spp_ss_group (const SppSsFeatures *f, const int *labels, int n_regions,
-              guint sims, int *boxes, int *merges, float *merge_sims)
+/* What every strategy of one segmentation starts from: computed once per
+ * (colour space, k), copied into each hierarchy. */
+typedef struct {
+  int w, h, nc, n;
+  int *size, *box;
+  float *hc, *ht; /* NULL when no strategy needs them */
+  guint64 *pairs; /* sorted, distinct (a << 32 | b), a < b */
+  gsize n_pairs;
+} Initial;
+
+static void
+initial_clear (Initial *in)
+{
+  g_free (in->size);
+  g_free (in->box);
+  spp_scratch_free (in->hc, sizeof (float) * in->n * in->nc
+                             * SPP_SS_COLOUR_BINS);
+  spp_scratch_free (in->ht, sizeof (float) * in->n * in->nc
+                             * SPP_SS_TEXTURE_ORIENTATIONS
+                             * SPP_SS_TEXTURE_BINS);
+  g_free (in->pairs);
+  memset (in, 0, sizeof *in);
+}
+
+static void
+initial_init (Initial *in, const SppSsFeatures *f, const int *labels,
+              int n_regions, gboolean need_c, gboolean need_t)
 {
   int w = f->width, h = f->height, nc = f->nc;
-  if (n_regions < 1 || w < 1 || h < 1)
-    return 0;
   gsize n = (gsize) w * h;
-  int total = 2 * n_regions - 1;
-  Group g = { 0 };
-  g.sims = sims;
-  g.imsize = (int) n;
-  g.cdim = nc * SPP_SS_COLOUR_BINS;
-  g.tdim = nc * SPP_SS_TEXTURE_ORIENTATIONS * SPP_SS_TEXTURE_BINS;
-  g.size = g_new0 (int, total);
-  g.box = boxes;
-  g.alive = g_new0 (guint8, total);
-  g.nb = g_new0 (IntList, total);
+  memset (in, 0, sizeof *in);
+  in->w = w;
+  in->h = h;
+  in->nc = nc;
+  in->n = n_regions;
+  in->size = g_new0 (int, n_regions);
+  in->box = g_new (int, (gsize) n_regions * 4);
   for (int r = 0; r < n_regions; r++) {
-    int *b = boxes + 4 * r;
+    int *b = in->box + 4 * r;
     b[0] = w; b[1] = h; b[2] = -1; b[3] = -1;
-    g.alive[r] = 1;
   }
-  for (int y = 0; y < h; y++)
+  for (int y = 0; y < h; y++) {
+    const int *lr = labels + (gsize) y * w;
     for (int x = 0; x < w; x++) {
-      int r = labels[(gsize) y * w + x];
-      int *b = boxes + 4 * r;
-      g.size[r]++;
+      int r = lr[x];
+      int *b = in->box + 4 * r;
+      in->size[r]++;
       if (x < b[0]) b[0] = x;
       if (y < b[1]) b[1] = y;
       if (x > b[2]) b[2] = x;
       if (y > b[3]) b[3] = y;
     }
-  if (sims & SPP_SS_COLOUR) {
-    g.hc = g_new0 (float, (gsize) total * g.cdim);
+  }
+  int cdim = nc * SPP_SS_COLOUR_BINS;
+  int tdim = nc * SPP_SS_TEXTURE_ORIENTATIONS * SPP_SS_TEXTURE_BINS;
+  if (need_c) {
+    in->hc = spp_scratch_alloc0 (sizeof (float) * n_regions * cdim);
     for (gsize i = 0; i < n; i++) {
-      float *hr = g.hc + (gsize) labels[i] * g.cdim;
+      float *hr = in->hc + (gsize) labels[i] * cdim;
       for (int c = 0; c < nc; c++)
         hr[c * SPP_SS_COLOUR_BINS + f->cbin[i * nc + c]] += 1.0f;
     }
     /* L1 over the whole nc * 25 vector (BlobStructColourHist.m). */
     for (int r = 0; r < n_regions; r++) {
-      float *hr = g.hc + (gsize) r * g.cdim;
-      float inv = 1.0f / ((float) g.size[r] * nc);
-      for (int j = 0; j < g.cdim; j++)
+      float *hr = in->hc + (gsize) r * cdim;
+      float inv = 1.0f / ((float) in->size[r] * nc);
+      for (int j = 0; j < cdim; j++)
         hr[j] *= inv;
     }
   }
-  if (sims & SPP_SS_TEXTURE) {
+  if (need_t) {
     int per = nc * SPP_SS_TEXTURE_ORIENTATIONS;
-    g.ht = g_new0 (float, (gsize) total * g.tdim);
+    in->ht = spp_scratch_alloc0 (sizeof (float) * n_regions * tdim);
     for (gsize i = 0; i < n; i++) {
-      float *hr = g.ht + (gsize) labels[i] * g.tdim;
+      float *hr = in->ht + (gsize) labels[i] * tdim;
       const guint8 *tb = f->tbin + i * per;
       for (int j = 0; j < per; j++)
         hr[j * SPP_SS_TEXTURE_BINS + tb[j]] += 1.0f;
     }
     for (int r = 0; r < n_regions; r++) {
-      float *hr = g.ht + (gsize) r * g.tdim;
-      float inv = 1.0f / ((float) g.size[r] * per);
-      for (int j = 0; j < g.tdim; j++)
+      float *hr = in->ht + (gsize) r * tdim;
+      float inv = 1.0f / ((float) in->size[r] * per);
+      for (int j = 0; j < tdim; j++)
         hr[j] *= inv;
     }
   }
@@ -466,16 +511,55 @@ spp_ss_group (const SppSsFeatures *f, const int *labels, int n_regions,
       }
     }
   qsort (pairs, np, sizeof (guint64), cmp_u64);
+  gsize m = 0;
+  for (gsize i = 0; i < np; i++)
+    if (m == 0 || pairs[i] != pairs[m - 1])
+      pairs[m++] = pairs[i];
+  in->pairs = pairs;
+  in->n_pairs = m;
+}
+
+/* One hierarchy from @in; see spp_ss_group(). */
+static int
+group_run (const Initial *in, guint sims, int *boxes, int *merges,
+           float *merge_sims)
+{
+  int n_regions = in->n, nc = in->nc;
+  int total = 2 * n_regions - 1;
+  Group g = { 0 };
+  g.sims = sims;
+  g.imsize = in->w * in->h;
+  g.cdim = nc * SPP_SS_COLOUR_BINS;
+  g.tdim = nc * SPP_SS_TEXTURE_ORIENTATIONS * SPP_SS_TEXTURE_BINS;
+  g.size = g_new (int, total);
+  g.box = boxes;
+  g.alive = g_new0 (guint8, total);
+  g.nb = g_new0 (IntList, total);
+  memcpy (g.size, in->size, sizeof (int) * n_regions);
+  memcpy (boxes, in->box, sizeof (int) * 4 * n_regions);
+  memset (g.alive, 1, n_regions);
+  if ((sims & SPP_SS_COLOUR) && in->hc) {
+    g.hc = spp_scratch_alloc (sizeof (float) * total * g.cdim);
+    memcpy (g.hc, in->hc, sizeof (float) * n_regions * g.cdim);
+  } else {
+    g.sims &= ~(guint) SPP_SS_COLOUR;
+  }
+  if ((sims & SPP_SS_TEXTURE) && in->ht) {
+    g.ht = spp_scratch_alloc (sizeof (float) * total * g.tdim);
+    memcpy (g.ht, in->ht, sizeof (float) * n_regions * g.tdim);
+  } else {
+    g.sims &= ~(guint) SPP_SS_TEXTURE;
+  }
+
   Heap heap = { 0 };
-  for (gsize i = 0; i < np; i++) {
-    if (i > 0 && pairs[i] == pairs[i - 1])
-      continue;
-    int a = (int) (pairs[i] >> 32), b = (int) (pairs[i] & 0xffffffffu);
+  heap.cap = in->n_pairs * 3 + 64;
+  heap.e = g_new (HeapEnt, heap.cap);
+  for (gsize i = 0; i < in->n_pairs; i++) {
+    int a = (int) (in->pairs[i] >> 32), b = (int) (in->pairs[i] & 0xffffffffu);
     list_append (&g.nb[a], b, g.alive);
     list_append (&g.nb[b], a, g.alive);
     heap_push (&heap, group_sim (&g, a, b), a, b);
   }
-  g_free (pairs);
 
   int *mark = g_new (int, total);
   for (int i = 0; i < total; i++)
@@ -546,9 +630,24 @@ spp_ss_group (const SppSsFeatures *f, const int *labels, int n_regions,
   g_free (g.nb);
   g_free (g.alive);
   g_free (g.size);
-  g_free (g.hc);
-  g_free (g.ht);
+  spp_scratch_free (g.hc, sizeof (float) * total * g.cdim);
+  spp_scratch_free (g.ht, sizeof (float) * total * g.tdim);
   return t;
+}
+
+
+int
+spp_ss_group (const SppSsFeatures *f, const int *labels, int n_regions,
+              guint sims, int *boxes, int *merges, float *merge_sims)
+{
+  if (n_regions < 1 || f->width < 1 || f->height < 1)
+    return 0;
+  Initial in;
+  initial_init (&in, f, labels, n_regions, (sims & SPP_SS_COLOUR) != 0,
+                (sims & SPP_SS_TEXTURE) != 0);
+  int n = group_run (&in, sims, boxes, merges, merge_sims);
+  initial_clear (&in);
+  return n;
 }
 
 /* ---- strategies, threads and ranking ----------------------------------- */
@@ -558,11 +657,12 @@ typedef struct {
   int w, h, space;
   float *img;
   SppSsFeatures f;
+  SppSegmentGraph *graph;
 } SpaceJob;
 
 typedef struct {
   SpaceJob *sj;
-  int k, min_size, n_strat, first_hier;
+  int k, n_strat, first_hier;
   const guint *strat;
   /* Per strategy: the region boxes in creation order. */
   int *boxes[4];
@@ -574,6 +674,8 @@ space_job_run (gpointer data, gpointer user_data)
 {
   SpaceJob *j = data;
   spp_ss_features_compute (j->rgb, j->w, j->h, j->space, &j->img, &j->f);
+  /* SPEC §5: sigma 0.8; the smoothed, sorted graph serves every k. */
+  j->graph = spp_segment_graph_new (j->img, j->w, j->h, j->f.nc, 0.8f);
 }
 
 static void
@@ -582,16 +684,22 @@ hier_job_run (gpointer data, gpointer user_data)
   HierJob *j = data;
   SpaceJob *sj = j->sj;
   gsize n = (gsize) sj->w * sj->h;
-  int *labels = g_new (int, n);
-  /* SPEC §5: sigma 0.8 and min size = k. */
-  int nr = spp_segment_image (sj->img, sj->w, sj->h, sj->f.nc, 0.8f,
-                              (float) j->k, j->k, labels);
+  int *labels = spp_scratch_alloc (sizeof (int) * n);
+  /* SPEC §5: min size = k. */
+  int nr = spp_segment_graph_run (sj->graph, (float) j->k, j->k, labels);
+  gboolean need_c = FALSE, need_t = FALSE;
+  for (int s = 0; s < j->n_strat; s++) {
+    need_c |= (j->strat[s] & SPP_SS_COLOUR) != 0;
+    need_t |= (j->strat[s] & SPP_SS_TEXTURE) != 0;
+  }
+  Initial in;
+  initial_init (&in, &sj->f, labels, nr, need_c, need_t);
+  spp_scratch_free (labels, sizeof (int) * n);
   for (int s = 0; s < j->n_strat; s++) {
     j->boxes[s] = g_new (int, (gsize) (2 * nr - 1) * 4);
-    j->n_boxes[s] = spp_ss_group (&sj->f, labels, nr, j->strat[s],
-                                  j->boxes[s], NULL, NULL);
+    j->n_boxes[s] = group_run (&in, j->strat[s], j->boxes[s], NULL, NULL);
   }
-  g_free (labels);
+  initial_clear (&in);
 }
 
 static void
@@ -632,8 +740,7 @@ cmp_ranked (const void *pa, const void *pb)
   return a->pos < b->pos ? -1 : a->pos > b->pos;
 }
 
-/* splitmix64: a tiny seeded generator, one stream per hierarchy, so the
- * ranking does not depend on which thread ran what. */
+/* splitmix64's output function, used as a keyed hash. */
 static inline guint64
 splitmix64 (guint64 *s)
 {
@@ -752,7 +859,7 @@ spp_proposals_compute (const SppImage *image, const SppProposalParams *params,
   SpaceJob *sjobs = g_new0 (SpaceJob, n_spaces);
   gpointer *ptrs = g_new (gpointer, n_spaces * n_k);
   for (int i = 0; i < n_spaces; i++) {
-    sjobs[i] = (SpaceJob) { rgb, ww, wh, spaces[i], NULL, { 0 } };
+    sjobs[i] = (SpaceJob) { rgb, ww, wh, spaces[i], NULL, { 0 }, NULL };
     ptrs[i] = &sjobs[i];
   }
   run_jobs (space_job_run, ptrs, n_spaces, n_threads);
@@ -784,13 +891,23 @@ spp_proposals_compute (const SppImage *image, const SppProposalParams *params,
   for (int i = 0; i < n_hjobs; i++)
     for (int s = 0; s < n_strat; s++) {
       guint32 hier = (guint32) (hjobs[i].first_hier + s);
-      guint64 st = ((guint64) params->seed << 32) ^ (hier * 0x632BE59BD9B4E019ull);
+      guint64 hkey = ((guint64) params->seed << 32)
+                     ^ (hier * 0x632BE59BD9B4E019ull);
       int nb = hjobs[i].n_boxes[s];
       const int *bx = hjobs[i].boxes[s];
       for (int r = 0; r < nb; r++) {
-        /* SPEC §5 ranking: position 1 is the last merge; v = RND * i. */
-        double rnd = (splitmix64 (&st) >> 11) * (1.0 / 9007199254740992.0);
         const int *b = bx + 4 * r;
+        /* SPEC §5 ranking: position 1 is the last merge; v = RND * i.
+         * RND is a seeded hash of (seed, hierarchy, box) rather than the
+         * next draw of a stream: the same for a fixed seed whatever the
+         * threads, and the same box in the next video frame draws the
+         * same number, so the top-N cut keeps it (SPEC §6 reuse measures
+         * against per-frame runs). */
+        guint64 st = hkey ^ (((guint64) (guint16) b[0])
+                             | ((guint64) (guint16) b[1] << 16)
+                             | ((guint64) (guint16) b[2] << 32)
+                             | ((guint64) (guint16) b[3] << 48));
+        double rnd = (splitmix64 (&st) >> 11) * (1.0 / 9007199254740992.0);
         if ((guint) (b[2] - b[0] + 1) < min_size
             || (guint) (b[3] - b[1] + 1) < min_size)
           continue;
@@ -843,6 +960,7 @@ spp_proposals_compute (const SppImage *image, const SppProposalParams *params,
   for (int i = 0; i < n_spaces; i++) {
     g_free (sjobs[i].img);
     spp_ss_features_clear (&sjobs[i].f);
+    spp_segment_graph_free (sjobs[i].graph);
   }
   g_free (hjobs);
   g_free (sjobs);

@@ -36,6 +36,42 @@ test_step_edge (void)
 }
 
 static void
+test_both_thresholds (void)
+{
+  /* 11x1, no smoothing, k = 40: ten zeros then 30. The zeros join first
+   * (weight 0), so their threshold is 0 + 40/10 = 4; the lone pixel's
+   * is 40. The 30 edge is <= 40 but > 4, and a merge needs both, so
+   * the pixel stays apart: 2 parts. */
+  float row[11] = { 0 };
+  int lab[11];
+  row[10] = 30;
+  g_assert_cmpint (spp_segment_image (row, 11, 1, 1, 0.0f, 40, 1, lab), ==,
+                   2);
+  g_assert_cmpint (lab[9], ==, 0);
+  g_assert_cmpint (lab[10], ==, 1);
+  /* k = 300: 0 + 300/10 = 30 >= 30, so it joins. */
+  g_assert_cmpint (spp_segment_image (row, 11, 1, 1, 0.0f, 300, 1, lab), ==,
+                   1);
+  /* min_size 2 then folds the lone pixel in. */
+  g_assert_cmpint (spp_segment_image (row, 11, 1, 1, 0.0f, 40, 2, lab), ==,
+                   1);
+  /* 8-connected: in [0 100; 100 0] the zeros touch diagonally (and the
+   * hundreds anti-diagonally), so 2 parts, not 4. */
+  float diag[4] = { 0, 100, 100, 0 };
+  g_assert_cmpint (spp_segment_image (diag, 2, 2, 1, 0.0f, 1, 1, lab), ==,
+                   2);
+  g_assert_cmpint (lab[0], ==, lab[3]);
+  g_assert_cmpint (lab[1], ==, lab[2]);
+  /* Edge weights are Euclidean over channels: (3, 4) apart = 5. Two
+   * pixels, k = 4.9 -> apart; k = 5 -> together. */
+  float two[6] = { 0, 0, 0, 3, 4, 0 };
+  g_assert_cmpint (spp_segment_image (two, 2, 1, 3, 0.0f, 4.9f, 1, lab), ==,
+                   2);
+  g_assert_cmpint (spp_segment_image (two, 2, 1, 3, 0.0f, 5.0f, 1, lab), ==,
+                   1);
+}
+
+static void
 test_noise (void)
 {
   int w = 32, h = 32;
@@ -141,6 +177,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/segment/step-edge", test_step_edge);
+  g_test_add_func ("/segment/both-thresholds", test_both_thresholds);
   g_test_add_func ("/segment/noise", test_noise);
   g_test_add_func ("/segment/tiny", test_tiny);
   g_test_add_func ("/segment/smooth", test_smooth);

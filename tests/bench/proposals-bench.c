@@ -1,15 +1,18 @@
 /* Proposal reuse on video: the tracker against selective search on every
  * frame, same frames, same parameters.
  *
- *   proposals-bench --raw W H N [--interval K] [--threads T] < frames.bgr
+ *   proposals-bench --raw W H N [--interval K[,K...]] [--threads T]
+ *       < frames.bgr
  *     reads N packed BGR frames from stdin (tests/bench/proposals-bench.py
  *     pipes vtest.avi in);
  *   proposals-bench --synthetic
  *     makes 60 frames of a panning synthetic scene (the meson benchmark).
  *
- * Prints one JSON object: ms per frame for both, the tracker's actions,
- * and the recall of the full run's boxes by the tracker's boxes at IoU
- * >= 0.5 (mean over frames). */
+ * Prints one JSON object: ms per frame for both, each tracker's actions,
+ * the recall of the full run's boxes by the tracker's boxes at IoU >= 0.5
+ * (mean over frames), and, for reference, the same recall of each full
+ * run by the previous frame's full run (selective search's own
+ * frame-to-frame consistency). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,10 +20,22 @@
 #include "spp/proposals.h"
 #include "spp/tracker.h"
 
+#include <time.h>
+
 static double
 now (void)
 {
   return g_get_monotonic_time () / 1e6;
+}
+
+/* Process CPU time: steadier than wall time on a shared machine, and the
+ * same thing with one thread. */
+static double
+cpu (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 /* Fraction of @ref boxes that some box of @cand covers at IoU >= @t. */
@@ -62,10 +77,20 @@ synth_frame (guint8 *f, int w, int h, int t)
     }
 }
 
+#define MAX_TRACKERS 8
+
+typedef struct {
+  int interval;
+  SppTracker *tr;
+  double t, c, rec_sum, rec_min;
+  int counts[3];
+} Run;
+
 int
 main (int argc, char **argv)
 {
-  int w = 320, h = 240, n = 60, interval = 10, threads = 1;
+  int w = 320, h = 240, n = 60, threads = 1, n_runs = 0;
+  Run runs[MAX_TRACKERS] = { 0 };
   gboolean raw = FALSE;
   for (int i = 1; i < argc; i++) {
     if (!strcmp (argv[i], "--raw") && i + 3 < argc) {
@@ -75,27 +100,43 @@ main (int argc, char **argv)
       n = atoi (argv[i + 3]);
       i += 3;
     } else if (!strcmp (argv[i], "--interval") && i + 1 < argc) {
-      interval = atoi (argv[++i]);
+      /* A comma-separated list: one tracker each, on the same frames. */
+      char **parts = g_strsplit (argv[++i], ",", -1);
+      for (int k = 0; parts[k] && n_runs < MAX_TRACKERS; k++)
+        runs[n_runs++].interval = atoi (parts[k]);
+      g_strfreev (parts);
     } else if (!strcmp (argv[i], "--threads") && i + 1 < argc) {
       threads = atoi (argv[++i]);
     } else if (strcmp (argv[i], "--synthetic")) {
       fprintf (stderr, "usage: %s --synthetic | --raw W H N "
-               "[--interval K] [--threads T]\n", argv[0]);
+               "[--interval K[,K...]] [--threads T]\n", argv[0]);
       return 2;
     }
   }
-  if (w < 1 || h < 1 || n < 1 || interval < 1 || threads < 0) {
+  if (n_runs == 0)
+    runs[n_runs++].interval = 10;
+  if (w < 1 || h < 1 || n < 1 || threads < 0) {
     fprintf (stderr, "proposals-bench: bad sizes\n");
     return 2;
   }
   SppProposalParams p;
   spp_proposal_params_init (&p);
   p.n_threads = (guint) threads;
-  SppTracker *tr = spp_tracker_new (&p, (guint) interval);
+  for (int k = 0; k < n_runs; k++) {
+    if (runs[k].interval < 1) {
+      fprintf (stderr, "proposals-bench: interval must be >= 1\n");
+      return 2;
+    }
+    runs[k].tr = spp_tracker_new (&p, (guint) runs[k].interval);
+    runs[k].rec_min = 1;
+  }
   gsize fsz = (gsize) w * h * 3;
   guint8 *frame = g_malloc (fsz);
-  double t_full = 0, t_track = 0, rec_sum = 0, rec_min = 1;
-  int counts[3] = { 0 }, done = 0;
+  double t_full = 0, c_full = 0, adj_sum = 0;
+  int done = 0;
+  /* Reference: how well one full run's boxes cover the next frame's. */
+  SppBox *prev_full = NULL;
+  guint n_prev = 0;
   for (int f = 0; f < n; f++) {
     if (raw) {
       if (fread (frame, 1, fsz, stdin) != fsz)
@@ -104,41 +145,65 @@ main (int argc, char **argv)
       synth_frame (frame, w, h, f);
     }
     SppImage img = { SPP_PIXEL_BGR, w, h, { frame }, { w * 3 } };
-    guint nf = 0, nt = 0;
-    SppTrackerAction act;
+    guint nf = 0;
     GError *err = NULL;
-    double t0 = now ();
+    double t0 = now (), u0 = cpu ();
     SppBox *full = spp_proposals_compute (&img, &p, &nf, &err);
-    double t1 = now ();
-    const SppBox *tb = spp_tracker_update (tr, &img, TRUE, &nt, &act, &err);
-    double t2 = now ();
-    if (full == NULL || tb == NULL) {
-      fprintf (stderr, "proposals-bench: %s\n", err ? err->message : "?");
+    t_full += now () - t0;
+    c_full += cpu () - u0;
+    if (full == NULL) {
+      fprintf (stderr, "proposals-bench: %s\n", err->message);
       return 1;
     }
-    t_full += t1 - t0;
-    t_track += t2 - t1;
-    counts[act]++;
-    double r = recall (full, nf, tb, nt, 0.5f);
-    rec_sum += r;
-    rec_min = MIN (rec_min, r);
-    g_free (full);
+    for (int k = 0; k < n_runs; k++) {
+      Run *r = &runs[k];
+      guint nt = 0;
+      SppTrackerAction act;
+      double t1 = now (), u1 = cpu ();
+      const SppBox *tb = spp_tracker_update (r->tr, &img, TRUE, &nt, &act,
+                                             &err);
+      r->t += now () - t1;
+      r->c += cpu () - u1;
+      if (tb == NULL) {
+        fprintf (stderr, "proposals-bench: %s\n", err->message);
+        return 1;
+      }
+      r->counts[act]++;
+      double rc = recall (full, nf, tb, nt, 0.5f);
+      r->rec_sum += rc;
+      r->rec_min = MIN (r->rec_min, rc);
+    }
+    if (prev_full)
+      adj_sum += recall (full, nf, prev_full, n_prev, 0.5f);
+    g_free (prev_full);
+    prev_full = full;
+    n_prev = nf;
     done++;
   }
   if (done == 0) {
     fprintf (stderr, "proposals-bench: no frames\n");
     return 1;
   }
-  printf ("{\"frames\":%d,\"width\":%d,\"height\":%d,\"interval\":%d,"
-          "\"threads\":%d,\"full_ms_per_frame\":%.2f,"
-          "\"tracker_ms_per_frame\":%.2f,\"speedup\":%.2f,"
-          "\"recall50_mean\":%.4f,\"recall50_min\":%.4f,"
-          "\"reused\":%d,\"shifted\":%d,\"recomputed\":%d}\n",
-          done, w, h, interval, threads, 1e3 * t_full / done,
-          1e3 * t_track / done, t_full / MAX (t_track, 1e-9),
-          rec_sum / done, rec_min, counts[SPP_TRACKER_REUSED],
-          counts[SPP_TRACKER_SHIFTED], counts[SPP_TRACKER_RECOMPUTED]);
-  spp_tracker_free (tr);
+  printf ("{\"frames\":%d,\"width\":%d,\"height\":%d,\"threads\":%d,"
+          "\"full_ms_per_frame\":%.2f,\"full_cpu_ms_per_frame\":%.2f,"
+          "\"adjacent_full_recall50_mean\":%.4f,\"trackers\":[", done, w, h,
+          threads, 1e3 * t_full / done, 1e3 * c_full / done,
+          done > 1 ? adj_sum / (done - 1) : 1.0);
+  for (int k = 0; k < n_runs; k++) {
+    Run *r = &runs[k];
+    printf ("%s{\"interval\":%d,\"ms_per_frame\":%.2f,"
+            "\"cpu_ms_per_frame\":%.2f,\"speedup\":%.2f,"
+            "\"cpu_speedup\":%.2f,\"recall50_mean\":%.4f,"
+            "\"recall50_min\":%.4f,\"reused\":%d,\"shifted\":%d,"
+            "\"recomputed\":%d}", k ? "," : "", r->interval,
+            1e3 * r->t / done, 1e3 * r->c / done, t_full / MAX (r->t, 1e-9),
+            c_full / MAX (r->c, 1e-9), r->rec_sum / done, r->rec_min,
+            r->counts[SPP_TRACKER_REUSED], r->counts[SPP_TRACKER_SHIFTED],
+            r->counts[SPP_TRACKER_RECOMPUTED]);
+    spp_tracker_free (r->tr);
+  }
+  printf ("]}\n");
+  g_free (prev_full);
   g_free (frame);
   return 0;
 }

@@ -1,0 +1,34 @@
+#!/usr/bin/python3
+"""Serves a video file over RTSP (gst-rtsp-server), to try rtsp-client.sh:
+
+    ./rtsp-server.py [file] [port]    ->  rtsp://127.0.0.1:8554/test
+"""
+import sys
+
+import gi
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+
+VTEST = "/usr/share/doc/opencv-doc/examples/data/vtest.avi"
+
+
+def main():
+    path = sys.argv[1] if len(sys.argv) > 1 else VTEST
+    port = sys.argv[2] if len(sys.argv) > 2 else "8554"
+    Gst.init(None)
+    server = GstRtspServer.RTSPServer(service=port)
+    factory = GstRtspServer.RTSPMediaFactory()
+    factory.set_launch(
+        f'( filesrc location="{path}" ! decodebin ! videoconvert '
+        "! avenc_mpeg4 bitrate=2000000 ! rtpmp4vpay name=pay0 pt=96 )")
+    factory.set_shared(True)
+    server.get_mount_points().add_factory("/test", factory)
+    server.attach(None)
+    print(f"rtsp://127.0.0.1:{port}/test")
+    GLib.MainLoop().run()
+
+
+if __name__ == "__main__":
+    main()

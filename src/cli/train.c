@@ -1,0 +1,1067 @@
+/* spp train: the paper's recipe on fixed conv features (SPEC 2.5-2.9):
+ * per-class linear SVMs with hard-negative mining, R-CNN box regression
+ * on the pooled SPP vector, then Platt scaling and per-class thresholds
+ * on a validation split. docs/training.md is the user's guide. */
+#include "cli.h"
+#include "coco.h"
+#include "model-writer.h"
+
+#include "spp/spp.h"
+#include "spp/eval.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* SPEC 2.7 (spp_train.m / liblinear -s 3 -c 0.001 -w1 2 -B 10). C is
+ * per example, so with a few dozen positives instead of VOC's thousands
+ * 1e-3 under-fits: --svm-c overrides it. */
+#define SVM_C_DEFAULT 1e-3
+#define SVM_POS_WEIGHT 2.0
+#define SVM_BIAS_MULT 10.0
+#define SVM_EPS 0.1
+#define SVM_MAX_ITER 1000
+#define NEG_IOU 0.3f
+#define HARD_THRESH -1.0001f
+#define EASY_THRESH -1.2f
+#define RETRAIN_AFTER 2000
+#define MAX_NEG 50000
+/* SPEC 2.5: features scaled to this mean L2 norm. */
+#define TARGET_NORM 20.0
+/* SPEC 2.9: R-CNN's pairs (rcnn_train_bbox_regressor.m min_overlap). */
+#define BBOX_IOU 0.6f
+/* R-CNN's ridge lambda, 1000 on features of mean norm 20; we scale the
+ * pooled vectors to that norm so the same lambda means the same thing
+ * for any trunk (SPP's released code uses 4000 with whitened targets,
+ * a different normalisation). */
+#define BBOX_LAMBDA 1000.0
+#define BBOX_PER_GT 8
+#define CG_MAX_ITER 200
+#define CACHE_MAGIC 0x50505053u /* "SPPP" little-endian */
+
+typedef struct {
+  GArray *x;    /* float rows of dim */
+  GArray *keys; /* guint64, negatives only: (image << 32) | proposal */
+  guint n;
+} Rows;
+
+typedef struct {
+  Rows pos, neg;
+  GHashTable *neg_keys; /* keys in the cache */
+  guint new_since_train;
+  float *w; /* dim + 1: weights, bias last (already times bias_mult) */
+  Rows bbox_x;  /* pooled rows, raw */
+  GArray *bbox_t; /* float[4] targets */
+} Class;
+
+typedef struct {
+  SppBox *boxes;
+  guint n;
+} Props;
+
+typedef struct {
+  /* options */
+  const char *images_root, *cache_dir;
+  SppProposalParams pp;
+  guint32 seed;
+  double svm_c;
+  /* data */
+  SppCoco *coco;
+  SppModel *model;
+  SppDetector *det;
+  guint K, F, D;
+  int *cat_class; /* coco category -> class or -1 */
+  Class *cls;
+  Props *props;   /* per coco image */
+  guint max_neg, max_bbox, neg_init;
+  double norm_sum;
+  guint64 norm_n;
+  float scale; /* 20 / mean norm, applied to the features we got */
+  SppTensor *pooled, *feat;
+  SppCliProgress progress;
+  gboolean mining;
+} Train;
+
+static void
+rows_init (Rows *r, guint dim, gboolean keys)
+{
+  r->x = g_array_new (FALSE, FALSE, sizeof (float) * dim);
+  r->keys = keys ? g_array_new (FALSE, FALSE, sizeof (guint64)) : NULL;
+  r->n = 0;
+}
+
+static void
+rows_clear (Rows *r)
+{
+  g_clear_pointer (&r->x, g_array_unref);
+  g_clear_pointer (&r->keys, g_array_unref);
+}
+
+static void
+rows_add (Rows *r, const float *row, guint64 key)
+{
+  g_array_append_vals (r->x, row, 1);
+  if (r->keys)
+    g_array_append_val (r->keys, key);
+  r->n++;
+}
+
+static const float *
+rows_get (const Rows *r, guint i, guint dim)
+{
+  return (const float *) r->x->data + (gsize) i * dim;
+}
+
+static double
+dot (const float *a, const double *w, guint n)
+{
+  double s = 0;
+  for (guint j = 0; j < n; j++)
+    s += a[j] * w[j];
+  return s;
+}
+
+/* Dual coordinate descent for the L2-regularised L1-loss (hinge) SVM,
+ * liblinear's solve_l2r_l1l2_svc with shrinking: min 1/2 |w|^2 +
+ * sum C_i max(0, 1 - y_i w.x_i), x_i extended with SVM_BIAS_MULT. */
+static void
+svm_train (Class *c, guint F, double svm_c, guint32 seed)
+{
+  const guint np = c->pos.n, l = np + c->neg.n;
+  g_autofree double *w = g_new0 (double, F + 1);
+  g_autofree double *alpha = g_new0 (double, MAX (l, 1));
+  g_autofree double *qd = g_new (double, MAX (l, 1));
+  g_autofree guint *index = g_new (guint, MAX (l, 1));
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  for (guint i = 0; i < l; i++) {
+    const float *x = i < np ? rows_get (&c->pos, i, F)
+                            : rows_get (&c->neg, i - np, F);
+    double s = SVM_BIAS_MULT * SVM_BIAS_MULT;
+    for (guint j = 0; j < F; j++)
+      s += (double) x[j] * x[j];
+    qd[i] = s;
+    index[i] = i;
+  }
+  double pg_max_old = INFINITY, pg_min_old = -INFINITY;
+  guint active = l;
+  for (int iter = 0; iter < SVM_MAX_ITER && l > 0; iter++) {
+    double pg_max = -INFINITY, pg_min = INFINITY;
+    for (guint i = 0; i < active; i++) {
+      guint j = i + g_rand_int_range (rand, 0, active - i);
+      guint t = index[i];
+      index[i] = index[j];
+      index[j] = t;
+    }
+    for (guint s = 0; s < active; s++) {
+      guint i = index[s];
+      const gboolean pos = i < np;
+      const float *x = pos ? rows_get (&c->pos, i, F)
+                           : rows_get (&c->neg, i - np, F);
+      const double y = pos ? 1.0 : -1.0;
+      const double C = pos ? svm_c * SVM_POS_WEIGHT : svm_c;
+      double G = y * (dot (x, w, F) + w[F] * SVM_BIAS_MULT) - 1.0;
+      double PG = 0;
+      if (alpha[i] == 0) {
+        if (G > pg_max_old) {
+          active--;
+          index[s] = index[active];
+          index[active] = i;
+          s--;
+          continue;
+        }
+        if (G < 0)
+          PG = G;
+      } else if (alpha[i] == C) {
+        if (G < pg_min_old) {
+          active--;
+          index[s] = index[active];
+          index[active] = i;
+          s--;
+          continue;
+        }
+        if (G > 0)
+          PG = G;
+      } else {
+        PG = G;
+      }
+      pg_max = MAX (pg_max, PG);
+      pg_min = MIN (pg_min, PG);
+      if (fabs (PG) > 1e-12) {
+        double old = alpha[i];
+        alpha[i] = MIN (MAX (alpha[i] - G / qd[i], 0.0), C);
+        double d = (alpha[i] - old) * y;
+        for (guint j = 0; j < F; j++)
+          w[j] += d * x[j];
+        w[F] += d * SVM_BIAS_MULT;
+      }
+    }
+    if (pg_max - pg_min <= SVM_EPS) {
+      if (active == l)
+        break;
+      active = l;
+      pg_max_old = INFINITY;
+      pg_min_old = -INFINITY;
+      continue;
+    }
+    pg_max_old = pg_max <= 0 ? INFINITY : pg_max;
+    pg_min_old = pg_min >= 0 ? -INFINITY : pg_min;
+  }
+  for (guint j = 0; j < F; j++)
+    c->w[j] = (float) w[j];
+  c->w[F] = (float) (w[F] * SVM_BIAS_MULT);
+}
+
+static float
+svm_score (const Class *c, const float *x, guint F)
+{
+  double s = c->w[F];
+  for (guint j = 0; j < F; j++)
+    s += (double) x[j] * c->w[j];
+  return (float) s;
+}
+
+/* Drops cached negatives scoring below EASY_THRESH. */
+static void
+evict_easy (Class *c, guint F)
+{
+  guint kept = 0;
+  float *x = (float *) c->neg.x->data;
+  guint64 *keys = (guint64 *) c->neg.keys->data;
+  for (guint i = 0; i < c->neg.n; i++) {
+    if (svm_score (c, x + (gsize) i * F, F) < EASY_THRESH) {
+      g_hash_table_remove (c->neg_keys, &keys[i]);
+      continue;
+    }
+    if (kept != i) {
+      memcpy (x + (gsize) kept * F, x + (gsize) i * F, F * sizeof (float));
+      keys[kept] = keys[i];
+    }
+    kept++;
+  }
+  g_array_set_size (c->neg.x, kept);
+  g_array_set_size (c->neg.keys, kept);
+  c->neg.n = kept;
+}
+
+static guint64 *
+key_new (guint64 k)
+{
+  return g_memdup2 (&k, sizeof k);
+}
+
+/* --cache DIR: one file per image, "<image id>.props": u32 magic
+ * "SPPP", u32 version 1, u32 max_boxes, u32 seed, u32 width, u32 height,
+ * u32 n, then n boxes of 4 f32 (x, y, w, h), little-endian. A file whose
+ * parameters differ is recomputed and replaced. */
+static SppBox *
+cache_read (Train *t, const SppCocoImage *im, const SppImage *frame,
+            guint *n)
+{
+  if (t->cache_dir == NULL)
+    return NULL;
+  g_autofree char *name = g_strdup_printf ("%" G_GINT64_FORMAT ".props",
+                                           im->id);
+  g_autofree char *path = g_build_filename (t->cache_dir, name, NULL);
+  g_autofree char *data = NULL;
+  gsize len;
+  if (!g_file_get_contents (path, &data, &len, NULL) || len < 28)
+    return NULL;
+  guint32 h[7];
+  memcpy (h, data, sizeof h);
+  if (h[0] != CACHE_MAGIC || h[1] != 1 || h[2] != t->pp.max_boxes
+      || h[3] != t->pp.seed || h[4] != (guint32) frame->width
+      || h[5] != (guint32) frame->height || h[6] > t->pp.max_boxes
+      || len != 28 + (gsize) h[6] * sizeof (SppBox))
+    return NULL;
+  *n = h[6];
+  return g_memdup2 (data + 28, MAX (h[6], 1) * sizeof (SppBox));
+}
+
+static void
+cache_write (Train *t, const SppCocoImage *im, const SppImage *frame,
+             const SppBox *b, guint n)
+{
+  if (t->cache_dir == NULL)
+    return;
+  g_autofree char *name = g_strdup_printf ("%" G_GINT64_FORMAT ".props",
+                                           im->id);
+  g_autofree char *path = g_build_filename (t->cache_dir, name, NULL);
+  gsize len = 28 + (gsize) n * sizeof (SppBox);
+  g_autofree char *data = g_malloc (len);
+  guint32 h[7] = { CACHE_MAGIC, 1, t->pp.max_boxes, t->pp.seed,
+                   (guint32) frame->width, (guint32) frame->height, n };
+  memcpy (data, h, sizeof h);
+  memcpy (data + 28, b, (gsize) n * sizeof (SppBox));
+  g_autoptr (GError) err = NULL;
+  if (!g_file_set_contents (path, data, len, &err))
+    fprintf (stderr, "spp train: cache: %s (continuing)\n", err->message);
+}
+
+static gboolean
+get_props (Train *t, guint index, const SppImage *frame, GError **error)
+{
+  Props *p = &t->props[index];
+  if (p->boxes)
+    return TRUE;
+  const SppCocoImage *im = g_ptr_array_index (t->coco->images, index);
+  p->boxes = cache_read (t, im, frame, &p->n);
+  if (p->boxes)
+    return TRUE;
+  p->boxes = spp_proposals_compute (frame, &t->pp, &p->n, error);
+  if (p->boxes == NULL)
+    return FALSE;
+  cache_write (t, im, frame, p->boxes, p->n);
+  return TRUE;
+}
+
+/* As the detector clips windows (src/bbox.c spp_bbox_clip). */
+static gboolean
+clip_box (SppBox *b, int width, int height)
+{
+  float x0 = CLAMP (b->x, 0.0f, (float) width);
+  float y0 = CLAMP (b->y, 0.0f, (float) height);
+  float x1 = CLAMP (b->x + b->w, 0.0f, (float) width);
+  float y1 = CLAMP (b->y + b->h, 0.0f, (float) height);
+  *b = (SppBox) { x0, y0, x1 - x0, y1 - y0 };
+  return isfinite (b->w) && isfinite (b->h) && b->w > 0 && b->h > 0;
+}
+
+/* Max IoU of @b with the image's ground truth of class @k. */
+static float
+max_iou (const SppCocoImage *im, const int *cat_class, int k, const SppBox *b,
+         int *which)
+{
+  float best = 0;
+  if (which)
+    *which = -1;
+  for (guint j = 0; j < im->boxes->len; j++) {
+    if (cat_class[g_array_index (im->category, guint, j)] != k)
+      continue;
+    float o = spp_box_iou (b, &g_array_index (im->boxes, SppBox, j));
+    if (o > best) {
+      best = o;
+      if (which)
+        *which = (int) j;
+    }
+  }
+  return best;
+}
+
+/* Pass 1: proposals, positives, a random start of negatives, box
+ * regression pairs, feature norms. */
+static gboolean
+first_pass_image (guint index, const SppImage *frame, gpointer user_data,
+                  GError **error)
+{
+  Train *t = user_data;
+  const SppCocoImage *im = g_ptr_array_index (t->coco->images, index);
+  if (!get_props (t, index, frame, error))
+    return FALSE;
+  const Props *p = &t->props[index];
+  const guint n_gt = im->boxes->len, n = n_gt + p->n;
+  g_autofree SppBox *boxes = g_new (SppBox, MAX (n, 1));
+  memcpy (boxes, im->boxes->data, n_gt * sizeof (SppBox));
+  /* Clipped, as detection clips before scoring and regressing. */
+  guint n_props = 0;
+  for (guint i = 0; i < p->n; i++) {
+    SppBox b = p->boxes[i];
+    if (clip_box (&b, frame->width, frame->height))
+      boxes[n_gt + n_props++] = b;
+  }
+  if (!spp_detector_compute_features (t->det, frame, boxes, n_gt + n_props,
+                                      t->pooled, t->feat, error))
+    return FALSE;
+  const float *f = spp_tensor_const_data (t->feat);
+  const float *pooled = spp_tensor_const_data (t->pooled);
+  for (guint i = n_gt; i < n_gt + n_props; i++) {
+    double s = 0;
+    for (guint j = 0; j < t->F; j++)
+      s += (double) f[(gsize) i * t->F + j] * f[(gsize) i * t->F + j];
+    t->norm_sum += sqrt (s);
+    t->norm_n++;
+  }
+  for (guint j = 0; j < n_gt; j++) {
+    int k = t->cat_class[g_array_index (im->category, guint, j)];
+    if (k >= 0)
+      rows_add (&t->cls[k].pos, f + (gsize) j * t->F, 0);
+  }
+  /* Per image and class a deterministic random pick, so the result does
+   * not depend on the order images are decoded in. */
+  for (guint k = 0; k < t->K; k++) {
+    Class *c = &t->cls[k];
+    g_autoptr (GRand) rand = g_rand_new_with_seed (
+        t->seed * 2654435761u + (guint32) im->id * 40503u + k);
+    g_autoptr (GArray) negs = g_array_new (FALSE, FALSE, sizeof (guint));
+    guint per_gt[64] = { 0 };
+    for (guint i = 0; i < n_props; i++) {
+      const SppBox *b = &boxes[n_gt + i];
+      int which;
+      float o = max_iou (im, t->cat_class, (int) k, b, &which);
+      if (o < NEG_IOU) {
+        g_array_append_val (negs, i);
+      } else if (o >= BBOX_IOU && c->bbox_x.n < t->max_bbox
+                 && per_gt[which % 64] < BBOX_PER_GT) {
+        /* Targets (SPEC 2.9, R-CNN): centre offsets over the window's
+         * size, log size ratios; the window is the clipped proposal. */
+        const SppBox *g = &g_array_index (im->boxes, SppBox, which);
+        float tg[4] = {
+          ((g->x + 0.5f * g->w) - (b->x + 0.5f * b->w)) / b->w,
+          ((g->y + 0.5f * g->h) - (b->y + 0.5f * b->h)) / b->h,
+          logf (g->w / b->w), logf (g->h / b->h) };
+        per_gt[which % 64]++;
+        rows_add (&c->bbox_x, pooled + (gsize) (n_gt + i) * t->D, 0);
+        g_array_append_vals (c->bbox_t, tg, 1);
+      }
+    }
+    /* Partial Fisher-Yates: the first neg_init of a random order. */
+    guint take = MIN (t->neg_init, negs->len);
+    for (guint a = 0; a < take && c->neg.n < t->max_neg; a++) {
+      guint b = a + g_rand_int_range (rand, 0, negs->len - a);
+      guint tmp = g_array_index (negs, guint, a);
+      g_array_index (negs, guint, a) = g_array_index (negs, guint, b);
+      g_array_index (negs, guint, b) = tmp;
+      guint i = g_array_index (negs, guint, a);
+      guint64 key = ((guint64) index << 32) | i;
+      rows_add (&c->neg, f + (gsize) (n_gt + i) * t->F, key);
+      g_hash_table_add (c->neg_keys, key_new (key));
+    }
+  }
+  spp_cli_progress_step (&t->progress);
+  return TRUE;
+}
+
+static void
+scale_rows (Rows *r, guint dim, float s)
+{
+  float *x = (float *) r->x->data;
+  for (gsize i = 0; i < (gsize) r->n * dim; i++)
+    x[i] *= s;
+}
+
+/* Hard-negative mining (SPEC 2.7): every negative of the image scoring
+ * above HARD_THRESH joins the cache; a class retrains after
+ * RETRAIN_AFTER new ones, evicting the easy. */
+static gboolean
+mine_image (guint index, const SppImage *frame, gpointer user_data,
+            GError **error)
+{
+  Train *t = user_data;
+  const SppCocoImage *im = g_ptr_array_index (t->coco->images, index);
+  if (!get_props (t, index, frame, error))
+    return FALSE;
+  const Props *p = &t->props[index];
+  g_autofree SppBox *boxes = g_new (SppBox, MAX (p->n, 1));
+  guint n = 0;
+  for (guint i = 0; i < p->n; i++) {
+    SppBox b = p->boxes[i];
+    if (clip_box (&b, frame->width, frame->height))
+      boxes[n++] = b;
+  }
+  if (!spp_detector_compute_features (t->det, frame, boxes, n, t->pooled,
+                                      t->feat, error))
+    return FALSE;
+  float *f = spp_tensor_data (t->feat);
+  for (gsize i = 0; i < (gsize) n * t->F; i++)
+    f[i] *= t->scale;
+  for (guint k = 0; k < t->K; k++) {
+    Class *c = &t->cls[k];
+    for (guint i = 0; i < n; i++) {
+      guint64 key = ((guint64) index << 32) | i;
+      if (g_hash_table_contains (c->neg_keys, &key)
+          || max_iou (im, t->cat_class, (int) k, &boxes[i], NULL) >= NEG_IOU)
+        continue;
+      const float *x = f + (gsize) i * t->F;
+      if (svm_score (c, x, t->F) <= HARD_THRESH)
+        continue;
+      if (c->neg.n >= t->max_neg)
+        evict_easy (c, t->F);
+      if (c->neg.n >= t->max_neg)
+        continue;
+      rows_add (&c->neg, x, key);
+      g_hash_table_add (c->neg_keys, key_new (key));
+      c->new_since_train++;
+    }
+    if (c->new_since_train > RETRAIN_AFTER) {
+      svm_train (c, t->F, t->svm_c, t->seed + k);
+      evict_easy (c, t->F);
+      c->new_since_train = 0;
+    }
+  }
+  spp_cli_progress_step (&t->progress);
+  return TRUE;
+}
+
+/* Ridge regression by conjugate gradients on (X^T X + lambda I) w =
+ * X^T y, never forming X^T X (D can be 12,800): each step is two passes
+ * over X. X is centred (so the bias is unregularised) and scaled to mean
+ * norm TARGET_NORM; the returned weights apply to raw pooled vectors. */
+static void
+ridge (const Rows *X, const float *T, guint D, float *w_out, float *b_out)
+{
+  const guint N = X->n;
+  g_autofree double *mean = g_new0 (double, D);
+  double tmean[4] = { 0 }, norm = 0;
+  for (guint i = 0; i < N; i++) {
+    const float *x = rows_get (X, i, D);
+    for (guint j = 0; j < D; j++)
+      mean[j] += x[j];
+    for (int q = 0; q < 4; q++)
+      tmean[q] += T[i * 4 + q];
+  }
+  for (guint j = 0; j < D; j++)
+    mean[j] /= N;
+  for (int q = 0; q < 4; q++)
+    tmean[q] /= N;
+  for (guint i = 0; i < N; i++) {
+    const float *x = rows_get (X, i, D);
+    double s = 0;
+    for (guint j = 0; j < D; j++)
+      s += (x[j] - mean[j]) * (x[j] - mean[j]);
+    norm += sqrt (s);
+  }
+  norm /= N;
+  const double sc = norm > 0 ? TARGET_NORM / norm : 1.0;
+  g_autofree double *r = g_new (double, D), *pv = g_new (double, D);
+  g_autofree double *ap = g_new (double, D), *w = g_new (double, D);
+  g_autofree double *xv = g_new (double, N);
+  for (int q = 0; q < 4; q++) {
+    /* b = X^T (t - mean); w = 0, so r = b. */
+    memset (r, 0, D * sizeof (double));
+    for (guint i = 0; i < N; i++) {
+      const float *x = rows_get (X, i, D);
+      double tq = T[i * 4 + q] - tmean[q];
+      for (guint j = 0; j < D; j++)
+        r[j] += sc * (x[j] - mean[j]) * tq;
+    }
+    memset (w, 0, D * sizeof (double));
+    memcpy (pv, r, D * sizeof (double));
+    double rr = 0;
+    for (guint j = 0; j < D; j++)
+      rr += r[j] * r[j];
+    const double rr0 = rr;
+    for (int it = 0; it < CG_MAX_ITER && rr > 1e-12 * rr0 && rr > 0; it++) {
+      for (guint i = 0; i < N; i++) {
+        const float *x = rows_get (X, i, D);
+        double s = 0;
+        for (guint j = 0; j < D; j++)
+          s += sc * (x[j] - mean[j]) * pv[j];
+        xv[i] = s;
+      }
+      for (guint j = 0; j < D; j++)
+        ap[j] = BBOX_LAMBDA * pv[j];
+      for (guint i = 0; i < N; i++) {
+        const float *x = rows_get (X, i, D);
+        for (guint j = 0; j < D; j++)
+          ap[j] += sc * (x[j] - mean[j]) * xv[i];
+      }
+      double pap = 0;
+      for (guint j = 0; j < D; j++)
+        pap += pv[j] * ap[j];
+      double a = rr / pap, rr_new = 0;
+      for (guint j = 0; j < D; j++) {
+        w[j] += a * pv[j];
+        r[j] -= a * ap[j];
+        rr_new += r[j] * r[j];
+      }
+      for (guint j = 0; j < D; j++)
+        pv[j] = r[j] + rr_new / rr * pv[j];
+      rr = rr_new;
+    }
+    /* t = sc (x - mean) . w + tmean = x . (sc w) + (tmean - sc mean . w) */
+    double b = tmean[q];
+    for (guint j = 0; j < D; j++) {
+      w_out[(gsize) q * D + j] = (float) (sc * w[j]);
+      b -= sc * mean[j] * w[j];
+    }
+    b_out[q] = (float) b;
+  }
+}
+
+/* Platt scaling: A, B minimising the log loss of sigmoid(A s + B) with
+ * Platt's smoothed targets, by Newton's method with backtracking. */
+static void
+platt (const float *s, const gboolean *y, guint n, float *A_out,
+       float *B_out)
+{
+  double np = 0, nn = 0;
+  for (guint i = 0; i < n; i++)
+    y[i] ? np++ : nn++;
+  const double hi = (np + 1) / (np + 2), lo = 1 / (nn + 2);
+  double A = 1, B = 0;
+  if (np == 0 || nn == 0) {
+    *A_out = 1;
+    *B_out = 0;
+    return;
+  }
+  for (int it = 0; it < 100; it++) {
+    double g1 = 0, g2 = 0, h11 = 1e-12, h22 = 1e-12, h12 = 0, f = 0;
+    for (guint i = 0; i < n; i++) {
+      double z = A * s[i] + B, p = 1 / (1 + exp (-z)), t = y[i] ? hi : lo;
+      f += -(t * log (p + 1e-300) + (1 - t) * log (1 - p + 1e-300));
+      double d = p - t, v = p * (1 - p);
+      g1 += d * s[i];
+      g2 += d;
+      h11 += v * s[i] * s[i];
+      h22 += v;
+      h12 += v * s[i];
+    }
+    double det = h11 * h22 - h12 * h12;
+    if (fabs (g1) + fabs (g2) < 1e-7 || det <= 0)
+      break;
+    double dA = -(h22 * g1 - h12 * g2) / det, dB = -(h11 * g2 - h12 * g1) / det;
+    double step = 1;
+    for (; step > 1e-6; step /= 2) {
+      double nf = 0, a2 = A + step * dA, b2 = B + step * dB;
+      for (guint i = 0; i < n; i++) {
+        double p = 1 / (1 + exp (-(a2 * s[i] + b2))), t = y[i] ? hi : lo;
+        nf += -(t * log (p + 1e-300) + (1 - t) * log (1 - p + 1e-300));
+      }
+      if (nf < f + 1e-4 * step * (g1 * dA + g2 * dB))
+        break;
+    }
+    A += step * dA;
+    B += step * dB;
+  }
+  *A_out = (float) A;
+  *B_out = (float) B;
+}
+
+static void
+usage (FILE *f)
+{
+  fprintf (f,
+"usage: spp train --model TRUNK.sppm --annotations COCO.json --out OUT.sppm\n"
+"                 [--images-root DIR] [--labels a,b] [--val-fraction 0.2]\n"
+"                 [--max-proposals 1000] [--scales 576] [--seed 1]\n"
+"                 [--threads N] [--cache DIR] [--memory-mb 1024]\n"
+"                 [--svm-c 0.001]\n"
+"Trains one linear SVM per class on the model's fixed features (SPEC\n"
+"2.7: hard-negative mining, C 1e-3 on features scaled to mean norm 20),\n"
+"box regressors on the pooled SPP vector (SPEC 2.9) and, on the\n"
+"validation images, Platt scaling and per-class thresholds (best F1 at\n"
+"IoU 0.5). Images whose \"split\" is train / val are used as such, other\n"
+"splits (test, heldout) never; without splits, --val-fraction of the\n"
+"images (chosen by --seed) validate. See docs/training.md.\n");
+}
+
+static void
+train_clear (Train *t)
+{
+  for (guint k = 0; t->cls && k < t->K; k++) {
+    Class *c = &t->cls[k];
+    rows_clear (&c->pos);
+    rows_clear (&c->neg);
+    rows_clear (&c->bbox_x);
+    g_clear_pointer (&c->bbox_t, g_array_unref);
+    g_clear_pointer (&c->neg_keys, g_hash_table_unref);
+    g_free (c->w);
+  }
+  g_free (t->cls);
+  if (t->props)
+    for (guint i = 0; i < t->coco->images->len; i++)
+      g_free (t->props[i].boxes);
+  g_free (t->props);
+  g_free (t->cat_class);
+  g_clear_pointer (&t->pooled, spp_tensor_free);
+  g_clear_pointer (&t->feat, spp_tensor_free);
+  g_clear_pointer (&t->det, spp_detector_free);
+  g_clear_pointer (&t->model, spp_model_unref);
+  g_clear_pointer (&t->coco, spp_coco_free);
+}
+
+static int
+fail (Train *t, GError *error)
+{
+  fprintf (stderr, "spp train: %s\n", error->message);
+  g_error_free (error);
+  train_clear (t);
+  return 1;
+}
+
+static float
+logit (float c, float a)
+{
+  c = CLAMP (c, 1e-7f, 1.0f - 1e-7f);
+  return logf (c / (1.0f - c)) / a;
+}
+
+int
+spp_cli_train (int argc, char **argv)
+{
+  g_autofree char *model_path = NULL, *ann_path = NULL, *out_path = NULL;
+  g_autofree char *root = NULL, *cache = NULL, *labels_arg = NULL;
+  g_autofree char *scales_arg = NULL;
+  double val_fraction = 0.2, svm_c = SVM_C_DEFAULT;
+  int max_props = 1000, seed = 1, threads = 0, memory_mb = 1024;
+  GError *error = NULL;
+  GOptionEntry entries[] = {
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "trunk model", "FILE" },
+    { "annotations", 'a', 0, G_OPTION_ARG_FILENAME, &ann_path, "COCO JSON", "FILE" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_path, "output model", "FILE" },
+    { "images-root", 0, 0, G_OPTION_ARG_FILENAME, &root, "folder of the images", "DIR" },
+    { "labels", 0, 0, G_OPTION_ARG_STRING, &labels_arg, "classes to train, in order", "LIST" },
+    { "val-fraction", 0, 0, G_OPTION_ARG_DOUBLE, &val_fraction, "validation share", "F" },
+    { "max-proposals", 0, 0, G_OPTION_ARG_INT, &max_props, "proposals per image", "N" },
+    { "scales", 's', 0, G_OPTION_ARG_STRING, &scales_arg, "shorter-side scales", "LIST" },
+    { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "random seed", "N" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "proposal threads", "N" },
+    { "cache", 0, 0, G_OPTION_ARG_FILENAME, &cache, "proposal cache folder", "DIR" },
+    { "svm-c", 0, 0, G_OPTION_ARG_DOUBLE, &svm_c, "SVM C (paper: 0.001)", "C" },
+    { "memory-mb", 0, 0, G_OPTION_ARG_INT, &memory_mb, "budget for cached features", "MB" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_help_enabled (ctx, FALSE);
+  for (int i = 1; i < argc; i++)
+    if (!strcmp (argv[i], "--help") || !strcmp (argv[i], "-h")) {
+      usage (stdout);
+      return 0;
+    }
+  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
+    fprintf (stderr, "spp train: %s\n", error->message);
+    g_error_free (error);
+    usage (stderr);
+    return 2;
+  }
+  if (argc != 1 || !model_path || !ann_path || !out_path
+      || !(val_fraction >= 0 && val_fraction < 1) || max_props < 1
+      || max_props > 100000 || threads < 0 || memory_mb < 16 || !(svm_c > 0 && svm_c < 1e6)) {
+    usage (stderr);
+    return 2;
+  }
+  Train t = { 0 };
+  gint64 t_start = g_get_monotonic_time ();
+  t.images_root = root;
+  t.seed = (guint32) seed;
+  t.svm_c = svm_c;
+  spp_proposal_params_init (&t.pp);
+  t.pp.max_boxes = max_props;
+  t.pp.n_threads = threads;
+  t.pp.seed = (guint32) seed;
+  if (cache) {
+    if (g_mkdir_with_parents (cache, 0755) != 0) {
+      fprintf (stderr, "spp train: --cache %s: %s\n", cache,
+               g_strerror (errno));
+      return 1;
+    }
+    t.cache_dir = cache;
+  }
+  t.model = spp_model_load (model_path, &error);
+  if (t.model == NULL)
+    return fail (&t, error);
+  t.det = spp_detector_new_for_features (t.model, &error);
+  if (t.det == NULL)
+    return fail (&t, error);
+  g_autofree guint *scales = NULL;
+  guint n_scales = 0;
+  if (scales_arg) {
+    g_auto (GStrv) parts = g_strsplit (scales_arg, ",", 16);
+    scales = g_new (guint, 16);
+    for (; parts[n_scales]; n_scales++)
+      scales[n_scales] = (guint) g_ascii_strtoull (parts[n_scales], NULL, 10);
+    if (!spp_detector_set_scales (t.det, scales, n_scales, &error))
+      return fail (&t, error);
+  }
+  t.coco = spp_coco_load (ann_path, &error);
+  if (t.coco == NULL)
+    return fail (&t, error);
+
+  /* Classes: --labels (names of COCO categories) or all categories. */
+  g_autoptr (GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
+  t.cat_class = g_new (int, MAX (t.coco->categories->len, 1));
+  for (guint c = 0; c < t.coco->categories->len; c++)
+    t.cat_class[c] = -1;
+  if (labels_arg) {
+    g_auto (GStrv) parts = g_strsplit (labels_arg, ",", -1);
+    for (guint i = 0; parts[i]; i++) {
+      int c = spp_coco_find_category (t.coco, parts[i]);
+      if (c < 0 || t.cat_class[c] >= 0) {
+        error = g_error_new (SPP_ERROR, SPP_ERROR_INVAL,
+                             "--labels: '%s' is %s in %s", parts[i],
+                             c < 0 ? "not a category" : "given twice",
+                             ann_path);
+        return fail (&t, error);
+      }
+      t.cat_class[c] = (int) labels->len;
+      g_ptr_array_add (labels, g_strdup (parts[i]));
+    }
+  } else {
+    for (guint c = 0; c < t.coco->categories->len; c++) {
+      t.cat_class[c] = (int) c;
+      g_ptr_array_add (labels, g_strdup (((SppCocoCategory *)
+          g_ptr_array_index (t.coco->categories, c))->name));
+    }
+  }
+  t.K = labels->len;
+  if (t.K == 0) {
+    error = g_error_new (SPP_ERROR, SPP_ERROR_INVAL, "%s: no categories",
+                         ann_path);
+    return fail (&t, error);
+  }
+  g_ptr_array_add (labels, NULL);
+
+  /* Split: the file's "split" fields if any, else a seeded shuffle. */
+  g_autoptr (GArray) train_idx = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GArray) val_idx = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GArray) pool = g_array_new (FALSE, FALSE, sizeof (guint));
+  gboolean has_split = FALSE;
+  for (guint i = 0; i < t.coco->images->len; i++) {
+    const SppCocoImage *im = g_ptr_array_index (t.coco->images, i);
+    has_split |= im->split != NULL;
+  }
+  for (guint i = 0; i < t.coco->images->len; i++) {
+    const SppCocoImage *im = g_ptr_array_index (t.coco->images, i);
+    if (!has_split || !g_strcmp0 (im->split, "train"))
+      g_array_append_val (pool, i);
+    else if (!g_strcmp0 (im->split, "val"))
+      g_array_append_val (val_idx, i);
+  }
+  if (val_idx->len == 0) {
+    g_autoptr (GRand) rand = g_rand_new_with_seed (t.seed);
+    for (guint i = pool->len; i > 1; i--) {
+      guint j = g_rand_int_range (rand, 0, i);
+      guint a = g_array_index (pool, guint, i - 1);
+      g_array_index (pool, guint, i - 1) = g_array_index (pool, guint, j);
+      g_array_index (pool, guint, j) = a;
+    }
+    guint n_val = (guint) (val_fraction * pool->len + 0.5);
+    g_array_append_vals (val_idx, pool->data, n_val);
+    g_array_append_vals (train_idx, (guint *) pool->data + n_val,
+                         pool->len - n_val);
+  } else {
+    g_array_append_vals (train_idx, pool->data, pool->len);
+  }
+  if (train_idx->len == 0) {
+    error = g_error_new (SPP_ERROR, SPP_ERROR_INVAL,
+                         "%s: no training images", ann_path);
+    return fail (&t, error);
+  }
+
+  guint n_trunk, n_head;
+  spp_model_get_n_layers (t.model, &n_trunk, &n_head);
+  t.D = spp_model_get_pooled_size (t.model);
+  t.pooled = spp_tensor_new (0, 0, 0, 0);
+  t.feat = spp_tensor_new (0, 0, 0, 0);
+  /* The head width: one box's features tell it. */
+  {
+    guint8 px[3 * 32 * 32] = { 0 };
+    SppImage img = { SPP_PIXEL_RGB, 32, 32, { px }, { 96 } };
+    SppBox b = { 0, 0, 32, 32 };
+    if (!spp_detector_compute_features (t.det, &img, &b, 1, t.pooled, t.feat,
+                                        &error))
+      return fail (&t, error);
+    t.F = (guint) (spp_tensor_get_size (t.feat));
+  }
+  /* Memory: half the budget for negatives, a quarter for box pairs. */
+  gsize budget = (gsize) memory_mb << 20;
+  t.max_neg = (guint) MIN ((gsize) MAX_NEG, budget / 2 / t.K / (t.F * 4));
+  t.max_bbox = (guint) MIN ((gsize) 3000, budget / 4 / t.K / (t.D * 4));
+  t.neg_init = MAX (1, MIN (50u, t.max_neg / 2 / train_idx->len));
+  t.cls = g_new0 (Class, t.K);
+  for (guint k = 0; k < t.K; k++) {
+    Class *c = &t.cls[k];
+    rows_init (&c->pos, t.F, FALSE);
+    rows_init (&c->neg, t.F, TRUE);
+    rows_init (&c->bbox_x, t.D, FALSE);
+    c->bbox_t = g_array_new (FALSE, FALSE, 4 * sizeof (float));
+    c->neg_keys = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+                                         NULL);
+    c->w = g_new0 (float, t.F + 1);
+  }
+  t.props = g_new0 (Props, t.coco->images->len);
+  fprintf (stderr, "spp train: %u classes, %u train / %u val images, "
+           "features %u (pooled %u), up to %u cached negatives and %u box "
+           "pairs per class\n", t.K, train_idx->len, val_idx->len, t.F, t.D,
+           t.max_neg, t.max_bbox);
+
+  /* 1. Proposals and features once per image. */
+  spp_cli_progress_start (&t.progress, "spp train: features", train_idx->len);
+  if (!spp_coco_foreach_image (t.coco, root, (guint *) train_idx->data,
+                               train_idx->len,
+                               first_pass_image, &t,
+                               &error))
+    return fail (&t, error);
+  double mean_norm = t.norm_n ? t.norm_sum / t.norm_n : 0;
+  if (!(mean_norm > 0)) {
+    error = g_error_new (SPP_ERROR, SPP_ERROR_INVAL,
+                         "the training images gave no proposals or only "
+                         "zero features");
+    return fail (&t, error);
+  }
+  t.scale = (float) (TARGET_NORM / mean_norm);
+  for (guint k = 0; k < t.K; k++) {
+    scale_rows (&t.cls[k].pos, t.F, t.scale);
+    scale_rows (&t.cls[k].neg, t.F, t.scale);
+    if (t.cls[k].pos.n == 0)
+      fprintf (stderr, "spp train: warning: class '%s' has no training "
+               "boxes; it will never fire\n",
+               (char *) g_ptr_array_index (labels, k));
+  }
+
+  /* 2. SVMs, then one pass of hard-negative mining. */
+  for (guint k = 0; k < t.K; k++)
+    svm_train (&t.cls[k], t.F, t.svm_c, t.seed + k);
+  fprintf (stderr, "spp train: initial SVMs trained (%.1f s)\n",
+           (g_get_monotonic_time () - t_start) / 1e6);
+  t.mining = TRUE;
+  spp_cli_progress_start (&t.progress, "spp train: hard negatives",
+                          train_idx->len);
+  if (!spp_coco_foreach_image (t.coco, root, (guint *) train_idx->data,
+                               train_idx->len, mine_image,
+                               &t, &error))
+    return fail (&t, error);
+  for (guint k = 0; k < t.K; k++) {
+    svm_train (&t.cls[k], t.F, t.svm_c, t.seed + k);
+    fprintf (stderr, "spp train: '%s': %u positives, %u negatives in the "
+             "cache, %u box pairs\n", (char *) g_ptr_array_index (labels, k),
+             t.cls[k].pos.n, t.cls[k].neg.n, t.cls[k].bbox_x.n);
+  }
+
+  /* 3. Box regression. */
+  const guint K = t.K, F = t.F, D = t.D;
+  g_autofree float *svm_w = g_new (float, (gsize) K * F);
+  g_autofree float *svm_b = g_new (float, K);
+  g_autofree float *bbox_w = g_new0 (float, (gsize) 4 * K * D);
+  g_autofree float *bbox_b = g_new0 (float, 4 * K);
+  for (guint k = 0; k < K; k++) {
+    memcpy (svm_w + (gsize) k * F, t.cls[k].w, F * sizeof (float));
+    svm_b[k] = t.cls[k].w[F];
+    if (t.cls[k].bbox_x.n >= 2)
+      ridge (&t.cls[k].bbox_x, (const float *) t.cls[k].bbox_t->data, D,
+             bbox_w + (gsize) 4 * k * D, bbox_b + 4 * k);
+  }
+  fprintf (stderr, "spp train: box regressors done (%.1f s)\n",
+           (g_get_monotonic_time () - t_start) / 1e6);
+
+  /* 4. Calibration on the validation images: detect with a provisional
+   * model (a = CAL_A, b = 0), read each window's SVM score back from its
+   * confidence, fit Platt's a, b on matched vs unmatched detections, and
+   * pick each class's threshold at the best F1 (IoU 0.5). */
+  const float CAL_A = 0.25f;
+  GArray *cal_idx = val_idx->len ? val_idx : train_idx;
+  if (val_idx->len == 0)
+    fprintf (stderr, "spp train: warning: no validation images; "
+             "calibrating on the training images (optimistic)\n");
+  g_autofree float *thresholds = g_new (float, K);
+  for (guint k = 0; k < K; k++)
+    thresholds[k] = 0.5f;
+  g_autofree char *tmp_path = g_strconcat (out_path, ".uncalibrated", NULL);
+  SppCliDetectorParams p = {
+    K, (const char *const *) labels->pdata, thresholds, F, svm_w, svm_b, D,
+    bbox_w, bbox_b, t.scale, CAL_A, 0.0f, NULL };
+  if (!spp_cli_model_write (model_path, tmp_path, &p, &error))
+    return fail (&t, error);
+  g_autoptr (SppModel) cal_model = spp_model_load (tmp_path, &error);
+  g_unlink (tmp_path);
+  if (cal_model == NULL)
+    return fail (&t, error);
+  g_autoptr (SppDetector) cal_det = spp_detector_new (cal_model, &error);
+  if (cal_det == NULL
+      || (scales && !spp_detector_set_scales (cal_det, scales, n_scales,
+                                              &error)))
+    return fail (&t, error);
+  spp_detector_set_threshold (cal_det, 0.0f);
+  spp_detector_set_max_detections (cal_det, 100 * K); /* as spp eval */
+  g_autoptr (GArray) dets = spp_cli_detect_images (
+      t.coco, root, (guint *) cal_idx->data, cal_idx->len, cal_det, &t.pp,
+      "spp train: validation", &error);
+  if (dets == NULL)
+    return fail (&t, error);
+  /* Matched = a true positive at IoU 0.5 in confidence order per image
+   * and class: the detector returns each image's detections best first,
+   * so a greedy pass over them in order is that match. */
+  const guint nd = dets->len;
+  g_autofree float *score = g_new (float, MAX (nd, 1));
+  g_autofree gboolean *hit = g_new0 (gboolean, MAX (nd, 1));
+  {
+    g_autoptr (GHashTable) used = g_hash_table_new_full (g_int64_hash,
+                                                         g_int64_equal,
+                                                         g_free, NULL);
+    for (guint i = 0; i < nd; i++) {
+      const SppCliDetection *d = &g_array_index (dets, SppCliDetection, i);
+      const SppCocoImage *im = g_ptr_array_index (t.coco->images, d->image);
+      score[i] = logit (d->det.confidence, CAL_A);
+      float best = 0.5f;
+      int bj = -1;
+      for (guint j = 0; j < im->boxes->len; j++) {
+        guint64 key = ((guint64) d->image << 32) | j;
+        if (t.cat_class[g_array_index (im->category, guint, j)]
+                != d->det.label_id
+            || g_hash_table_contains (used, &key))
+          continue;
+        float o = spp_box_iou (&d->det.box,
+                               &g_array_index (im->boxes, SppBox, j));
+        if (o >= best) {
+          best = o;
+          bj = (int) j;
+        }
+      }
+      if (bj >= 0) {
+        hit[i] = TRUE;
+        g_hash_table_add (used, key_new (((guint64) d->image << 32) | bj));
+      }
+    }
+  }
+  float A, B;
+  platt (score, hit, nd, &A, &B);
+  g_autoptr (SppEvaluator) ev = spp_evaluator_new (K);
+  for (guint ii = 0; ii < cal_idx->len; ii++) {
+    guint i = g_array_index (cal_idx, guint, ii);
+    const SppCocoImage *im = g_ptr_array_index (t.coco->images, i);
+    for (guint j = 0; j < im->boxes->len; j++) {
+      int k = t.cat_class[g_array_index (im->category, guint, j)];
+      if (k >= 0)
+        spp_evaluator_add_ground_truth (ev, i, k,
+                                        &g_array_index (im->boxes, SppBox, j));
+    }
+  }
+  for (guint i = 0; i < nd; i++) {
+    const SppCliDetection *d = &g_array_index (dets, SppCliDetection, i);
+    float conf = 1.0f / (1.0f + expf (-(A * score[i] + B)));
+    spp_evaluator_add_detection (ev, d->image, d->det.label_id, &d->det.box,
+                                 conf);
+  }
+  g_autoptr (GString) summary = g_string_new (NULL);
+  for (guint k = 0; k < K; k++) {
+    float thr;
+    double prec, rec;
+    double f1 = spp_evaluator_best_f1 (ev, k, 0.5f, &thr, &prec, &rec);
+    double ap = spp_evaluator_average_precision (ev, k, 0.5f);
+    if (isfinite (thr))
+      thresholds[k] = thr;
+    fprintf (stderr, "spp train: '%s' on validation: AP@0.5 %.3f, best F1 "
+             "%.3f (P %.2f R %.2f) at confidence %.3f -> threshold %.3f\n",
+             (char *) g_ptr_array_index (labels, k), ap, f1, prec, rec, thr,
+             thresholds[k]);
+    g_string_append_printf (summary, "%s%s AP@0.5 %.3f", k ? ", " : "",
+                            (char *) g_ptr_array_index (labels, k), ap);
+  }
+  guint n_hit = 0;
+  for (guint i = 0; i < nd; i++)
+    n_hit += hit[i];
+  fprintf (stderr, "spp train: Platt a %.4f b %.4f on %u detections "
+           "(%u matched)\n", A, B, nd, n_hit);
+
+  g_autofree char *desc = g_strdup_printf (
+      "%s + `spp train` (SPP-net recipe on fixed features): linear SVMs "
+      "(hinge, C %g, positive weight %g, bias x%g, features x%.5g to mean "
+      "norm %g, one hard-negative pass), ridge box regression (lambda %g, "
+      "pairs IoU >= %.1f), Platt scaling and best-F1 thresholds on %u "
+      "validation images (%s); %u training images of %s, %u proposals "
+      "each, seed %d",
+      spp_model_get_name (t.model), svm_c, SVM_POS_WEIGHT, SVM_BIAS_MULT,
+      t.scale, TARGET_NORM, BBOX_LAMBDA, BBOX_IOU, cal_idx->len,
+      summary->str, train_idx->len, ann_path, max_props, seed);
+  p.score_a = A;
+  p.score_b = B;
+  p.description = desc;
+  if (!spp_cli_model_write (model_path, out_path, &p, &error))
+    return fail (&t, error);
+  fprintf (stderr, "spp train: wrote %s in %.1f s\n", out_path,
+           (g_get_monotonic_time () - t_start) / 1e6);
+  train_clear (&t);
+  return 0;
+}
