@@ -640,9 +640,12 @@ read_layer (Reader *r, SppModel *m, guint index, int *node_c, guint n_nodes,
   }
   case SPP_OP_SLICE:
     l->slice_start = param (ip, n_ip, 0, 0);
+    /* Range-check the start before using it in arithmetic. */
+    if (l->slice_start < 0 || l->slice_start > in_c)
+      return fail (r, "layer '%s': slice start %d outside %d channels",
+                   l->name, l->slice_start, in_c);
     l->out_c = param (ip, n_ip, 1, in_c - l->slice_start);
-    if (l->slice_start < 0 || l->out_c < 1 || l->slice_start > in_c
-        || l->out_c > in_c - l->slice_start)
+    if (l->out_c < 1 || l->out_c > in_c - l->slice_start)
       return fail (r, "layer '%s': slice [%d, +%d) outside %d channels",
                    l->name, l->slice_start, l->out_c, in_c);
     break;

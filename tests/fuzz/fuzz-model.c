@@ -18,6 +18,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     g_free (desc);
     for (guint i = 0; i < spp_model_get_n_classes (m); i++)
       (void) spp_model_get_label (m, i);
+    /* Shape inference walks every layer's parameters. */
+    int c, h, w;
+    GError *shape_error = NULL;
+    if (!spp_net_get_output_shape (m, 64, 48, &c, &h, &w, &shape_error))
+      g_clear_error (&shape_error);
     spp_model_unref (m);
   } else if (error == NULL) {
     __builtin_trap (); /* a failure must say why */
