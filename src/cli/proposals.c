@@ -8,107 +8,12 @@
 
 #include "spp/proposals.h"
 
-#if __has_include(<gst/app/gstappsink.h>) && __has_include(<gst/video/video.h>)
-#define HAVE_GST 1
-#include <gst/gst.h>
-#include <gst/app/gstappsink.h>
-#include <gst/video/video.h>
-#endif
-
-#ifdef HAVE_GST
-/* Decodes the first frame of @path to packed RGB. Returns the sample (the
- * caller maps its buffer) or NULL with @error set. */
-static GstSample *
-decode_rgb (const char *path, GError **error)
-{
-  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
-    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-                 "%s: no such file", path);
-    return NULL;
-  }
-  GstElement *pipe = gst_parse_launch (
-      "filesrc name=src ! decodebin ! videoconvert ! "
-      "video/x-raw,format=RGB ! appsink name=sink sync=false max-buffers=1",
-      error);
-  if (pipe == NULL)
-    return NULL;
-  GstElement *src = gst_bin_get_by_name (GST_BIN (pipe), "src");
-  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
-  /* A property, not the launch string, so no path needs escaping. */
-  g_object_set (src, "location", path, NULL);
-  GstSample *sample = NULL;
-  GstBus *bus = gst_element_get_bus (pipe);
-  if (gst_element_set_state (pipe, GST_STATE_PLAYING)
-      != GST_STATE_CHANGE_FAILURE) {
-    gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-    while (sample == NULL && g_get_monotonic_time () < deadline) {
-      sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
-                                             50 * GST_MSECOND);
-      if (sample)
-        break;
-      GstMessage *msg = gst_bus_pop_filtered (
-          bus, GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
-      if (msg) {
-        if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
-          GError *e = NULL;
-          gst_message_parse_error (msg, &e, NULL);
-          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                       "%s: cannot decode: %s", path, e->message);
-          g_error_free (e);
-        } else {
-          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                       "%s: no video frame in the file", path);
-        }
-        gst_message_unref (msg);
-        break;
-      }
-    }
-    if (sample == NULL && error && *error == NULL)
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                   "%s: timed out decoding", path);
-  } else {
-    GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-    GError *e = NULL;
-    if (msg)
-      gst_message_parse_error (msg, &e, NULL);
-    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                 "%s: cannot decode: %s", path, e ? e->message : "failed");
-    g_clear_error (&e);
-    g_clear_pointer (&msg, gst_message_unref);
-  }
-  gst_element_set_state (pipe, GST_STATE_NULL);
-  gst_object_unref (bus);
-  gst_object_unref (src);
-  gst_object_unref (sink);
-  gst_object_unref (pipe);
-  return sample;
-}
-#endif
-
-/* CPU time of the whole process: on a shared machine it is steadier than
- * wall time (with --threads 1 it is the work itself). */
 static double
 cpu_seconds (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
   return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static void
-print_json_string (const char *s)
-{
-  putchar ('"');
-  for (; *s; s++) {
-    unsigned char c = (unsigned char) *s;
-    if (c == '"' || c == '\\')
-      printf ("\\%c", c);
-    else if (c < 0x20)
-      printf ("\\u%04x", c);
-    else
-      putchar (c);
-  }
-  putchar ('"');
 }
 
 int
@@ -134,7 +39,7 @@ spp_cli_proposals (int argc, char **argv)
       "IMAGE..." },
     { NULL },
   };
-  GOptionContext *ctx = g_option_context_new ("IMAGE...");
+  GOptionContext *ctx = g_option_context_new (NULL);
   g_option_context_set_summary (ctx,
       "Selective search region proposals (boxes x, y, w, h in image pixels,"
       " best first).");
@@ -184,7 +89,7 @@ spp_cli_proposals (int argc, char **argv)
 #ifdef HAVE_GST
   gst_init (NULL, NULL);
   for (int i = 0; files[i]; i++) {
-    GstSample *sample = decode_rgb (files[i], &err);
+    GstSample *sample = spp_cli_decode_rgb (files[i], &err);
     if (sample == NULL) {
       fprintf (stderr, "spp proposals: %s\n", err->message);
       g_clear_error (&err);
@@ -223,7 +128,7 @@ spp_cli_proposals (int argc, char **argv)
     }
     if (json) {
       printf ("{\"image\":");
-      print_json_string (files[i]);
+      spp_cli_print_json_string (files[i]);
       printf (",\"width\":%d,\"height\":%d,\"seconds\":%.4f,"
               "\"cpu_seconds\":%.4f,\"boxes\":[", img.width, img.height,
               secs, cpu);
