@@ -408,6 +408,9 @@ apply_settings (GstSppDetect * self, const Settings * s, gboolean new_engine)
   }
 
   spp_proposal_params_init (&params);
+  /* The model's training-time proposal settings (min box size), then the
+   * element's properties. */
+  spp_model_get_proposal_params (eng->model, &params);
   params.mode = s->proposal_mode;
   params.max_boxes = s->max_proposals;
   params.n_threads = (guint) MAX (s->num_threads, 0);

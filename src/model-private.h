@@ -78,6 +78,7 @@ struct _SppModel {
   float *thresholds;
   float nms;
   float feature_scale, score_a, score_b;
+  guint proposal_min_size, proposal_max_boxes; /* 0: the library's default */
 
   guint n_tensors;
   char **tensor_names;

@@ -795,12 +795,21 @@ parse (const guint8 *data, gsize len, const char *file, SppModel *m,
       || !kv_f32 (r, kvs, "detect.nms", 0.3f, &m->nms)
       || !kv_f32 (r, kvs, "detect.feature_scale", 1.0f, &m->feature_scale)
       || !kv_f32 (r, kvs, "detect.score_a", 1.0f, &m->score_a)
-      || !kv_f32 (r, kvs, "detect.score_b", 0.0f, &m->score_b))
+      || !kv_f32 (r, kvs, "detect.score_b", 0.0f, &m->score_b)
+      || !kv_u32 (r, kvs, "proposals.min_size", FALSE, 0,
+                  &m->proposal_min_size)
+      || !kv_u32 (r, kvs, "proposals.max_boxes", FALSE, 0,
+                  &m->proposal_max_boxes))
     goto error;
   if (m->min_size < 1 || m->min_size > 4096 || m->multiple < 1
       || m->multiple > 1024) {
     fail (r, "metadata 'input.min_size' (1..4096) or 'input.multiple' "
           "(1..1024) out of range");
+    goto error;
+  }
+  if (m->proposal_min_size > 1000 || m->proposal_max_boxes > 100000) {
+    fail (r, "metadata 'proposals.min_size' (0..1000) or "
+          "'proposals.max_boxes' (0..100000) out of range");
     goto error;
   }
   if (m->stride < 1 || m->stride > 1024) {
@@ -1155,6 +1164,15 @@ spp_model_has_detector (const SppModel *m)
   return m->svm_w != NULL;
 }
 
+void
+spp_model_get_proposal_params (const SppModel *m, SppProposalParams *params)
+{
+  if (m->proposal_min_size)
+    params->min_size = m->proposal_min_size;
+  if (m->proposal_max_boxes)
+    params->max_boxes = m->proposal_max_boxes;
+}
+
 char *
 spp_model_describe (const SppModel *m)
 {
@@ -1184,6 +1202,9 @@ spp_model_describe (const SppModel *m)
                             m->thresholds[i]);
   g_string_append_printf (s, "\nbox regression: %s\nnms: %.2f\n",
                           m->bbox_w ? "yes" : "no", m->nms);
+  if (m->proposal_min_size || m->proposal_max_boxes)
+    g_string_append_printf (s, "proposals: min size %u, max %u\n",
+                            m->proposal_min_size, m->proposal_max_boxes);
   return g_string_free (s, FALSE);
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib.h>
+#include "spp/proposals.h"
 
 G_BEGIN_DECLS
 
@@ -81,6 +82,16 @@ void spp_model_get_n_layers (const SppModel *model, guint *n_trunk,
 /** spp_model_has_detector: the file has SVMs (it can detect, not only
  * compute features). */
 gboolean spp_model_has_detector (const SppModel *model);
+/**
+ * spp_model_get_proposal_params:
+ * @params: (inout): filled by spp_proposal_params_init() first.
+ *
+ * Overrides the proposal settings the model was trained with (metadata
+ * `proposals.min_size`, `proposals.max_boxes`), leaving the others.
+ */
+void spp_model_get_proposal_params (const SppModel *model,
+                                    SppProposalParams *params);
+
 /** spp_model_describe: a human-readable multi-line summary. */
 char *spp_model_describe (const SppModel *model);
 

@@ -50,7 +50,7 @@ spp_cli_detect (int argc, char **argv)
 #else
   g_autofree char *model_path = NULL, *scales_arg = NULL, *mode = NULL;
   double threshold = -1, nms = -1;
-  int max_props = 2000;
+  int max_props = 0; /* 0: the model's (or the library's) */
   gboolean json = FALSE, rcnn = FALSE;
   g_autoptr (GError) error = NULL;
   GOptionEntry entries[] = {
@@ -96,12 +96,11 @@ spp_cli_detect (int argc, char **argv)
       return 2;
     }
   }
-  if (max_props < 1 || max_props > 100000) {
+  if (max_props < 0 || max_props > 100000) {
     fprintf (stderr, "spp detect: --max-proposals %d: expected 1..100000\n",
              max_props);
     return 2;
   }
-  pp.max_boxes = max_props;
   if (threshold > 1 || nms > 1) {
     fprintf (stderr, "spp detect: --threshold and --nms take 0..1\n");
     return 2;
@@ -113,6 +112,10 @@ spp_cli_detect (int argc, char **argv)
     fprintf (stderr, "spp detect: %s\n", error->message);
     return 1;
   }
+  /* The model's own proposal settings, unless given here. */
+  spp_model_get_proposal_params (model, &pp);
+  if (max_props > 0)
+    pp.max_boxes = max_props;
   g_autoptr (SppDetector) det = spp_detector_new (model, &error);
   if (det == NULL) {
     fprintf (stderr, "spp detect: %s\n", error->message);

@@ -20,7 +20,7 @@ int
 spp_cli_proposals (int argc, char **argv)
 {
   char *mode = NULL;
-  int max = 2000, threads = 0, work_size = 500, seed = 0;
+  int max = 2000, threads = 0, work_size = 500, seed = 0, min_size = 20;
   gboolean json = FALSE;
   char **files = NULL;
   GOptionEntry entries[] = {
@@ -32,6 +32,9 @@ spp_cli_proposals (int argc, char **argv)
       "threads (0: all cores)", "N" },
     { "work-size", 0, 0, G_OPTION_ARG_INT, &work_size,
       "longer side of the working image (500)", "PX" },
+    { "min-size", 0, 0, G_OPTION_ARG_INT, &min_size,
+      "drop boxes narrower or lower than this, working-image pixels (20)",
+      "PX" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "ranking seed (0)", "S" },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "one JSON object per image",
       NULL },
@@ -85,6 +88,12 @@ spp_cli_proposals (int argc, char **argv)
   params.n_threads = (guint) threads;
   params.work_size = (guint) work_size;
   params.seed = (guint32) seed;
+  if (min_size < 1 || min_size > 1000) {
+    fprintf (stderr, "spp proposals: --min-size %d: expected 1..1000\n",
+             min_size);
+    return 2;
+  }
+  params.min_size = (guint) min_size;
 
 #ifdef HAVE_GST
   gst_init (NULL, NULL);
