@@ -65,8 +65,10 @@ usage (FILE *f)
            "Runs selective search (fast mode) and the detector on the\n"
            "annotated images (or only those whose \"split\" is NAME) and\n"
            "prints VOC AP per class (all-point, IoU >= --iou), the mAP and\n"
-           "mAP@[.5:.95]. Categories are matched to the model's labels by\n"
-           "name; others are ignored. Every detection counts (the model's\n"
+           "mAP@[.5:.95]. --max-proposals defaults to the model's own\n"
+           "setting (proposals.max_boxes, which spp train writes).\n"
+           "Categories are matched to the model's labels by name; others\n"
+           "are ignored. Every detection counts (the model's\n"
            "thresholds are not applied), at most 100 per class per image.\n");
 }
 
@@ -85,7 +87,7 @@ spp_cli_eval (int argc, char **argv)
   g_autofree char *model_path = NULL, *root = NULL, *split = NULL;
   g_autofree char *scales_arg = NULL;
   double iou = 0.5;
-  int max_props = 2000;
+  int max_props = 0; /* 0: the model's, else the library's 2000 */
   gboolean json = FALSE;
   g_autoptr (GError) error = NULL;
   GOptionEntry entries[] = {
@@ -111,7 +113,7 @@ spp_cli_eval (int argc, char **argv)
     usage (stderr);
     return 2;
   }
-  if (argc != 2 || !(iou > 0 && iou <= 1) || max_props < 1
+  if (argc != 2 || !(iou > 0 && iou <= 1) || max_props < 0
       || max_props > 100000) {
     usage (stderr);
     return 2;
@@ -142,9 +144,12 @@ spp_cli_eval (int argc, char **argv)
    * detector's top-k is per frame, over all classes. */
   spp_detector_set_max_detections (det,
                                    100 * MAX (spp_model_get_n_classes (model), 1));
+  /* The proposals the model was trained with, unless overridden. */
   SppProposalParams pp;
   spp_proposal_params_init (&pp);
-  pp.max_boxes = max_props;
+  spp_model_get_proposal_params (model, &pp);
+  if (max_props > 0)
+    pp.max_boxes = max_props;
 
   const guint K = spp_model_get_n_classes (model);
   g_autofree int *cat_class = g_new (int, MAX (coco->categories->len, 1));

@@ -105,15 +105,19 @@ put_str (GByteArray *b, const char *s)
 }
 
 static gboolean
-replaced_key (const char *k, guint32 n)
+replaced_key (const char *k, guint32 n, const SppCliDetectorParams *p)
 {
   static const char *const keys[] = {
     "detect.labels", "detect.thresholds", "detect.feature_scale",
     "detect.score_a", "detect.score_b", "general.description",
+    "proposals.max_boxes", "proposals.min_size",
   };
   for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
     if (strlen (keys[i]) == n && !memcmp (keys[i], k, n))
       return TRUE;
+  if (p->scales && p->n_scales && n == strlen ("detect.scales")
+      && !memcmp ("detect.scales", k, n))
+    return TRUE;
   return FALSE;
 }
 
@@ -216,7 +220,7 @@ spp_cli_model_write (const char *in_path, const char *out_path,
       if (!(in_scale > 0 && in_scale < 1e30f))
         in_scale = 1.0f;
     }
-    if (!replaced_key (key, klen)) {
+    if (!replaced_key (key, klen, p)) {
       g_byte_array_append (kv, c.p + start, c.pos - start);
       out_kv++;
     }
@@ -316,6 +320,24 @@ spp_cli_model_write (const char *in_path, const char *out_path,
     put_f32 (kv, fvals[j]);
   }
   out_kv += 5;
+  const char *ukeys[] = { "proposals.max_boxes", "proposals.min_size" };
+  const guint uvals[] = { p->proposals_max_boxes, p->proposals_min_size };
+  for (int j = 0; j < 2; j++)
+    if (uvals[j]) {
+      put_str (kv, ukeys[j]);
+      put_u32 (kv, 0);
+      put_u32 (kv, uvals[j]);
+      out_kv++;
+    }
+  if (p->scales && p->n_scales) {
+    put_str (kv, "detect.scales");
+    put_u32 (kv, 4);
+    put_u32 (kv, 0);
+    put_u32 (kv, p->n_scales);
+    for (guint j = 0; j < p->n_scales; j++)
+      put_u32 (kv, p->scales[j]);
+    out_kv++;
+  }
   if (p->description) {
     put_str (kv, "general.description");
     put_u32 (kv, 3);

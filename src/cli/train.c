@@ -81,7 +81,6 @@ typedef struct {
   float scale; /* 20 / mean norm, applied to the features we got */
   SppTensor *pooled, *feat;
   SppCliProgress progress;
-  gboolean mining;
 } Train;
 
 static void
@@ -694,7 +693,7 @@ spp_cli_train (int argc, char **argv)
   g_autofree char *root = NULL, *cache = NULL, *labels_arg = NULL;
   g_autofree char *scales_arg = NULL;
   double val_fraction = 0.2, svm_c = SVM_C_DEFAULT;
-  int max_props = 1000, seed = 1, threads = 0, memory_mb = 1024;
+  int max_props = 1000, seed = 1, threads = 0, memory_mb = 1024, min_size = 20;
   GError *error = NULL;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "trunk model", "FILE" },
@@ -705,6 +704,7 @@ spp_cli_train (int argc, char **argv)
     { "val-fraction", 0, 0, G_OPTION_ARG_DOUBLE, &val_fraction, "validation share", "F" },
     { "max-proposals", 0, 0, G_OPTION_ARG_INT, &max_props, "proposals per image", "N" },
     { "scales", 's', 0, G_OPTION_ARG_STRING, &scales_arg, "shorter-side scales", "LIST" },
+    { "min-size", 0, 0, G_OPTION_ARG_INT, &min_size, "smallest proposal side, working-image pixels (20)", "PX" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "random seed", "N" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "proposal threads", "N" },
     { "cache", 0, 0, G_OPTION_ARG_FILENAME, &cache, "proposal cache folder", "DIR" },
@@ -739,6 +739,12 @@ spp_cli_train (int argc, char **argv)
   t.svm_c = svm_c;
   spp_proposal_params_init (&t.pp);
   t.pp.max_boxes = max_props;
+  if (min_size < 1 || min_size > 1000) {
+    fprintf (stderr, "spp train: --min-size %d: expected 1..1000\n",
+             min_size);
+    return 2;
+  }
+  t.pp.min_size = min_size;
   t.pp.n_threads = threads;
   t.pp.seed = (guint32) seed;
   if (cache) {
@@ -752,6 +758,18 @@ spp_cli_train (int argc, char **argv)
   t.model = spp_model_load (model_path, &error);
   if (t.model == NULL)
     return fail (&t, error);
+  /* The input's own proposal settings (min_size), then the options;
+   * both go into the output so detection proposes as training did. */
+  spp_model_get_proposal_params (t.model, &t.pp);
+  t.pp.max_boxes = max_props;
+  if (min_size < 1 || min_size > 1000) {
+    fprintf (stderr, "spp train: --min-size %d: expected 1..1000\n",
+             min_size);
+    return 2;
+  }
+  t.pp.min_size = min_size;
+  t.pp.n_threads = threads;
+  t.pp.seed = (guint32) seed;
   t.det = spp_detector_new_for_features (t.model, &error);
   if (t.det == NULL)
     return fail (&t, error);
@@ -906,7 +924,6 @@ spp_cli_train (int argc, char **argv)
     svm_train (&t.cls[k], t.F, t.svm_c, t.seed + k);
   fprintf (stderr, "spp train: initial SVMs trained (%.1f s)\n",
            (g_get_monotonic_time () - t_start) / 1e6);
-  t.mining = TRUE;
   spp_cli_progress_start (&t.progress, "spp train: hard negatives",
                           train_idx->len);
   if (!spp_coco_foreach_image (t.coco, root, (guint *) train_idx->data,
@@ -951,7 +968,8 @@ spp_cli_train (int argc, char **argv)
   g_autofree char *tmp_path = g_strconcat (out_path, ".uncalibrated", NULL);
   SppCliDetectorParams p = {
     K, (const char *const *) labels->pdata, thresholds, F, svm_w, svm_b, D,
-    bbox_w, bbox_b, t.scale, CAL_A, 0.0f, NULL };
+    bbox_w, bbox_b, t.scale, CAL_A, 0.0f, NULL, t.pp.max_boxes,
+    t.pp.min_size, scales, n_scales };
   if (!spp_cli_model_write (model_path, tmp_path, &p, &error))
     return fail (&t, error);
   g_autoptr (SppModel) cal_model = spp_model_load (tmp_path, &error);
