@@ -11,7 +11,7 @@ PKGS=(
   libgstrtspserver-1.0-dev libjson-glib-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-libav gstreamer1.0-rtsp
-  opencv-doc valgrind python3 python3-numpy python3-gi gir1.2-gstreamer-1.0
+  opencv-doc valgrind python3 python3-numpy python3-opencv python3-gi gir1.2-gstreamer-1.0
   gir1.2-gst-plugins-base-1.0 gir1.2-gst-rtsp-server-1.0
 )
 missing=()

@@ -137,10 +137,10 @@ class SppModel:
             op, ip, fp = l["op"], l["ip"], l["fp"]
             src = [nodes[i] for i in l["inputs"]]
             if op == 1:       # conv
+                # kh, kw come from the weight tensor; defaults per the format
                 out_c, kh = ip[0], ip[1]
                 d = [out_c, kh, kh, 1, None, 0, None, None, None, 1, None, 1, 0]
                 v = ip + d[len(ip):]
-                kw = v[2] if len(ip) > 2 else kh
                 sh = v[3]
                 sw = v[4] if v[4] is not None else sh
                 pt = v[5]

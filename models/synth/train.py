@@ -8,12 +8,13 @@
    validation split (split val, seed 1, training backgrounds) into --work,
    and caches their selective-search proposals (`spp proposals --mode
    fast --max 2000 --json`), the same proposals the detector sees.
-2. Trains the whole net from scratch on CPU (torch, 2 threads,
-   deterministic): trunk conv5x5/2-pool-conv3-pool-conv3-conv3 (stride 8,
-   pads floor(k/2) so cell m is centred on pixel 8m), SPP {1,2,3} on the
-   projected window of each proposal at its scale (SPEC 2.3-2.4), fc 256,
-   fc 128 (ReLU), then K = 3 sigmoid outputs stored as the "SVMs" and a
-   linear box regressor on the pooled vector.
+2. Trains the whole net from scratch on CPU (torch, 1 thread,
+   deterministic): trunk avgpool 3/2, conv 16 5x5/2, maxpool 3/2, conv 32,
+   64, 64 3x3 (stride 8, every layer pads floor(k/2) so cell m is centred
+   on pixel 8m), SPP {1,2,3} on the projected window of each proposal at
+   the scale the detector picks for it (SPEC 2.3-2.4), fc 256, fc 128
+   (ReLU), then K = 3 sigmoid outputs stored as the "SVMs" and a linear
+   box regressor on the pooled vector.
    Windows: positives = proposals and jittered ground truth with IoU >= 0.5
    to a ground-truth box (target 1 for its class), background = IoU < 0.5
    (half from [0.1, 0.5), half below 0.1); 25% positives per image.
@@ -46,7 +47,7 @@ from sppmodel import Model  # noqa: E402
 
 import cv2  # noqa: E402
 
-SCALES = [224, 448]
+SCALES = [224, 384]
 LEVELS = [1, 2, 3]
 STRIDE = 8
 MEAN = [123.7, 116.3, 103.5]     # RGB
@@ -190,7 +191,7 @@ class Net(nn.Module):
         nn.init.zeros_(self.cls.bias)
         nn.init.normal_(self.reg.weight, std=0.001)
         nn.init.zeros_(self.reg.bias)
-        self.drop = nn.Dropout(0.0)   # 0.25 trained slower, no gain seen
+        self.drop = nn.Dropout(0.25)
 
     def trunk(self, x):
         convs = iter(self.convs)
@@ -212,7 +213,20 @@ class Net(nn.Module):
 
 
 def spp_windows(fmap, wins):
-    """SPP of each window, levels {1, 2, 3} from one 6 x 6 adaptive pool:
+    """SPP of each window: adaptive_max_pool2d per level (SPEC section 1
+    bin edges), channel-major, levels concatenated."""
+    out = []
+    for l, t, r, b in wins:
+        w = fmap[:, :, t:b + 1, l:r + 1]
+        out.append(torch.cat([F.adaptive_max_pool2d(w, n).reshape(1, -1)
+                              for n in LEVELS], 1))
+    return torch.cat(out, 0)
+
+
+def spp_windows_gather(fmap, wins):
+    """The same values as spp_windows, faster, but gradients summed in
+    another order (synth.sppm was trained with spp_windows). Levels
+    {1, 2, 3} from one 6 x 6 adaptive pool:
     bin i of level n is exactly the union of bins 6i/n .. 6(i+1)/n - 1 of
     level 6 (floor(6i/n * w/6) = floor(i w/n), likewise ceil), so the max
     is the same, and one pool per window is much faster in Python."""
@@ -283,6 +297,10 @@ def export(net, path, thresholds, desc):
     m.set("detect.feature_scale", 1.0)
     m.set("detect.score_a", 1.0)
     m.set("detect.score_b", 0.0)
+    # The proposal settings of the cached training proposals (the
+    # library defaults when they were made), pinned.
+    m.set("proposals.min_size", 20)
+    m.set("proposals.max_boxes", 2000)
     g = lambda t: t.detach().numpy().astype(np.float32)
     x = 0
     convs = iter(net.convs)
@@ -354,7 +372,9 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "synth.sppm"))
     ap.add_argument("--count", type=int, default=800)
     ap.add_argument("--val-count", type=int, default=100)
-    ap.add_argument("--iters", type=int, default=3500)
+    ap.add_argument("--iters", type=int, default=5000)
+    ap.add_argument("--flip", action="store_true",
+                    help="mirror half the images (not used for synth.sppm)")
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
 
@@ -381,12 +401,12 @@ def main():
     run = dict(cls=0.0, reg=0.0, n=0)
     for it in range(a.iters):
         net.train()
-        ps, cl, tg, mask = [], [], [], []
+        ps, cl, tg = [], [], []
         for j in rng.choice(len(items), ims_per_iter, replace=False):
             item = items[j]
             sel = sample(item, rng, n=128)
             img = load_image(d, item["file"])
-            flip = int(rng.random() < 0.5)
+            flip = int(a.flip and rng.random() < 0.5)
             if flip:
                 img = np.ascontiguousarray(img[:, ::-1])
             for si in range(len(SCALES)):
