@@ -44,7 +44,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_spp_detect_debug);
 #define GST_CAT_DEFAULT gst_spp_detect_debug
 
 #define DEFAULT_MODEL NULL
-#define DEFAULT_THRESHOLD 0.5
+/* Negative: each class's own threshold, chosen on validation data when
+ * the model was trained (spp train); the model is the better judge of
+ * what its confidences mean than one number for every class. */
+#define DEFAULT_THRESHOLD -1.0
 #define DEFAULT_NMS_THRESHOLD 0.3
 #define DEFAULT_SCALES NULL
 /* The fc head runs once per proposal, so its cost is linear in this; 500
@@ -1366,7 +1369,8 @@ gst_spp_detect_class_init (GstSppDetectClass * klass)
           DEFAULT_MODEL, rw_playing));
   g_object_class_install_property (gobject_class, PROP_THRESHOLD,
       g_param_spec_double ("threshold", "Threshold",
-          "Minimum confidence of a detection", 0.0, 1.0, DEFAULT_THRESHOLD,
+          "Minimum confidence of a detection (0..1); -1: each class's "
+          "threshold from the model", -1.0, 1.0, DEFAULT_THRESHOLD,
           rw_playing));
   g_object_class_install_property (gobject_class, PROP_NMS_THRESHOLD,
       g_param_spec_double ("nms-threshold", "NMS threshold",
