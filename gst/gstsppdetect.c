@@ -52,9 +52,13 @@ GST_DEBUG_CATEGORY_STATIC (gst_spp_detect_debug);
 #define DEFAULT_SCALES NULL
 /* The fc head runs once per proposal, so its cost is linear in this; 500
  * keeps most of the recall of the paper's 2000 at a quarter of the cost */
-#define DEFAULT_MAX_PROPOSALS 500
+/* 0: as many as the model was trained with (proposals.max_boxes). */
+#define DEFAULT_MAX_PROPOSALS 0
 #define DEFAULT_PROPOSAL_MODE SPP_PROPOSAL_FAST
-#define DEFAULT_PROPOSAL_INTERVAL 1
+/* Selective search costs more than the rest of a frame: reuse (shift by
+ * the global motion) for 10 frames, as Deep Feature Flow's key-frame
+ * interval (SPEC section 6). */
+#define DEFAULT_PROPOSAL_INTERVAL 10
 #define DEFAULT_INFERENCE_INTERVAL 1
 #define DEFAULT_OBJECT_CLASS NULL
 #define DEFAULT_NUM_THREADS 0
@@ -415,7 +419,8 @@ apply_settings (GstSppDetect * self, const Settings * s, gboolean new_engine)
    * element's properties. */
   spp_model_get_proposal_params (eng->model, &params);
   params.mode = s->proposal_mode;
-  params.max_boxes = s->max_proposals;
+  if (s->max_proposals > 0)
+    params.max_boxes = s->max_proposals;
   params.n_threads = (guint) MAX (s->num_threads, 0);
   if (self->tracker) {
     spp_tracker_set_params (self->tracker, &params);
@@ -1385,7 +1390,8 @@ gst_spp_detect_class_init (GstSppDetectClass * klass)
   g_object_class_install_property (gobject_class, PROP_MAX_PROPOSALS,
       g_param_spec_uint ("max-proposals", "Max proposals",
           "Region proposals scored per inference (cost is linear in it; the "
-          "paper uses 2000)", 1, 20000, DEFAULT_MAX_PROPOSALS, rw_playing));
+          "paper uses 2000); 0: the number the model was trained with", 0,
+          20000, DEFAULT_MAX_PROPOSALS, rw_playing));
   g_object_class_install_property (gobject_class, PROP_PROPOSAL_MODE,
       g_param_spec_enum ("proposal-mode", "Proposal mode",
           "Selective search strategy set", GST_TYPE_SPP_DETECT_PROPOSAL_MODE,

@@ -83,8 +83,16 @@ blas_open (gpointer data)
                  " (set SPP_OPENBLAS_CORETYPE to choose)", core, saved);
       setenv ("OPENBLAS_CORETYPE", core, 1);
     }
+    /* OpenBLAS's idle workers spin (sched_yield) for 2^28 cycles after
+     * each call by default, taking the cores from our own parallel passes
+     * between the GEMMs; 2^4 makes them sleep at once. */
+    gboolean set_timeout = getenv ("OPENBLAS_THREAD_TIMEOUT") == NULL;
+    if (set_timeout)
+      setenv ("OPENBLAS_THREAD_TIMEOUT", "4", 1);
     for (guint i = 0; i < G_N_ELEMENTS (names) && !blas.module; i++)
       blas.module = g_module_open (names[i], G_MODULE_BIND_LOCAL);
+    if (set_timeout)
+      unsetenv ("OPENBLAS_THREAD_TIMEOUT");
     if (core) {
       if (saved)
         setenv ("OPENBLAS_CORETYPE", saved, 1);

@@ -370,24 +370,44 @@ score_windows (SppDetector *d, int W, int H, GError **error)
   /* fc head, then the SVMs: scores = feature_scale * feat . W^T + b. */
   double t0 = now ();
   const gboolean has_head = m->n_trunk < m->n_layers;
-  if (!spp_net_forward_head_with (d->net, d->pooled, pooled_w, d->feat,
-                                  error))
+  /* Without fc layers the SVMs read the pooled rows themselves. */
+  if (has_head
+      && !spp_net_forward_head_with (d->net, d->pooled, pooled_w, d->feat,
+                                     error))
     return FALSE;
   double t1 = now ();
   const int K = m->n_classes, F = m->head_size;
   if (!spp_tensor_reshape (d->scores, n, K, 1, 1, error))
     return FALSE;
   float *scores = spp_tensor_data (d->scores);
-  spp_sgemm (SPP_BLAS_NO_TRANS, SPP_BLAS_TRANS, n, K, F, m->feature_scale,
-             spp_tensor_const_data (d->feat), F,
-             has_head ? m->svm_w->data : pooled_w, F, 0.0f, scores, K);
   float *deltas = NULL;
-  if (m->bbox_w) {
-    if (!spp_tensor_reshape (d->deltas, n, 4 * K, 1, 1, error))
+  if (m->bbox_w
+      && !spp_tensor_reshape (d->deltas, n, 4 * K, 1, 1, error))
+    return FALSE;
+  if (!has_head && m->bbox_w) {
+    /* SVMs and regressors both read the pooled rows (N x D, large):
+     * one GEMM over the K + 4K stacked weight rows reads them once. */
+    if (!spp_tensor_reshape (d->feat, n, 5 * K, 1, 1, error))
       return FALSE;
+    float *both = spp_tensor_data (d->feat);
+    spp_sgemm (SPP_BLAS_NO_TRANS, SPP_BLAS_TRANS, n, 5 * K, (int) D, 1.0f,
+               pooled, (int) D, pooled_w, (int) D, 0.0f, both, 5 * K);
     deltas = spp_tensor_data (d->deltas);
-    spp_sgemm (SPP_BLAS_NO_TRANS, SPP_BLAS_TRANS, n, 4 * K, (int) D, 1.0f,
-               pooled, (int) D, bbox_w, (int) D, 0.0f, deltas, 4 * K);
+    for (guint i = 0; i < n; i++) {
+      for (int k = 0; k < K; k++)
+        scores[i * K + k] = m->feature_scale * both[i * 5 * K + k];
+      memcpy (deltas + (gsize) i * 4 * K, both + (gsize) i * 5 * K + K,
+              4 * K * sizeof (float));
+    }
+  } else {
+    spp_sgemm (SPP_BLAS_NO_TRANS, SPP_BLAS_TRANS, n, K, F, m->feature_scale,
+               has_head ? spp_tensor_const_data (d->feat) : pooled, F,
+               has_head ? m->svm_w->data : pooled_w, F, 0.0f, scores, K);
+    if (m->bbox_w) {
+      deltas = spp_tensor_data (d->deltas);
+      spp_sgemm (SPP_BLAS_NO_TRANS, SPP_BLAS_TRANS, n, 4 * K, (int) D, 1.0f,
+                 pooled, (int) D, bbox_w, (int) D, 0.0f, deltas, 4 * K);
+    }
   }
 
   /* Candidates above threshold, regressed and clipped. */

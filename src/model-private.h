@@ -99,7 +99,8 @@ struct _SppModel {
   float *pooled_w_binmajor, *bbox_w_binmajor;
 };
 
-/* The bin-major weights (see above); NULL for a matrix the model lacks. */
+/* The bin-major weights (see above); NULL for a matrix the model lacks.
+ * When both exist, bbox_w directly follows pooled_w's rows in memory. */
 void spp_model_get_binmajor (SppModel *m, const float **pooled_w,
                              const float **bbox_w);
 

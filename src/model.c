@@ -281,15 +281,13 @@ kv_array (Reader *r, GArray *kvs, const char *key, guint32 elem_type,
   return TRUE;
 }
 
-static float *
-permute_columns (const SppTensor *w, const guint *perm)
+static void
+permute_columns (const SppTensor *w, const guint *perm, float *out)
 {
   const gsize rows = w->n, cols = w->c;
-  float *out = g_new (float, rows * cols);
   for (gsize r = 0; r < rows; r++)
     for (gsize j = 0; j < cols; j++)
       out[r * cols + j] = w->data[r * cols + perm[j]];
-  return out;
 }
 
 void
@@ -303,10 +301,19 @@ spp_model_get_binmajor (SppModel *m, const float **pooled_w,
     const SppTensor *first = m->n_trunk < m->n_layers
                                  ? m->layers[m->n_trunk].weight
                                  : m->svm_w;
-    if (first)
-      m->pooled_w_binmajor = permute_columns (first, perm);
-    if (m->bbox_w)
-      m->bbox_w_binmajor = permute_columns (m->bbox_w, perm);
+    /* One buffer, the box regressors' rows right after the first
+     * reader's, so both can run as one GEMM over the pooled rows. */
+    gsize rows = (first ? first->n : 0) + (m->bbox_w ? m->bbox_w->n : 0);
+    float *all = g_new (float, MAX (rows, 1) * m->pooled_size);
+    m->pooled_w_binmajor = all;
+    if (first) {
+      permute_columns (first, perm, all);
+      all += (gsize) first->n * m->pooled_size;
+    }
+    if (m->bbox_w) {
+      permute_columns (m->bbox_w, perm, all);
+      m->bbox_w_binmajor = all;
+    }
   }
   g_mutex_unlock (&m->lock);
   *pooled_w = m->pooled_w_binmajor;
@@ -316,8 +323,7 @@ spp_model_get_binmajor (SppModel *m, const float **pooled_w,
 static void
 model_free (SppModel *m)
 {
-  g_free (m->pooled_w_binmajor);
-  g_free (m->bbox_w_binmajor);
+  g_free (m->pooled_w_binmajor); /* bbox_w_binmajor lies inside */
   g_mutex_clear (&m->lock);
   for (guint i = 0; i < m->n_layers; i++) {
     g_free (m->layers[i].name);

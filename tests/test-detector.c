@@ -224,9 +224,16 @@ test_detect_edge_cases (void)
  * threads) against the public, channel-major path done by hand: the top
  * detection must be the best window's score and regressed box. */
 static void
-test_detect_matches_manual (void)
+test_detect_matches_manual (gconstpointer data)
 {
-  g_autoptr (SppModel) m = tiny ();
+  const gboolean head = GPOINTER_TO_INT (data);
+  g_autofree char *mpath = g_build_filename (
+      g_getenv ("G_TEST_SRCDIR"), "data",
+      head ? "tiny.sppm" : "tiny-nohead.sppm", NULL);
+  g_autoptr (GError) merr = NULL;
+  g_autoptr (SppModel) m = spp_model_load (mpath, &merr);
+  g_assert_no_error (merr);
+  const int F = head ? 32 : 80;
   g_autoptr (GError) error = NULL;
   g_autoptr (SppDetector) d = spp_detector_new (m, &error);
   SppImage img;
@@ -281,16 +288,17 @@ test_detect_matches_manual (void)
     g_assert_cmpfloat_with_epsilon (spp_tensor_const_data (ff)[i],
                                     spp_tensor_const_data (feat)[i], 1e-4);
   /* Read the SVM and regressor tensors straight from the file. */
-  g_autofree char *path = g_build_filename (g_getenv ("G_TEST_SRCDIR"),
-                                            "data", "tiny-weights.bin", NULL);
+  g_autofree char *path = g_build_filename (
+      g_getenv ("G_TEST_SRCDIR"), "data",
+      head ? "tiny-weights.bin" : "tiny-nohead-weights.bin", NULL);
   char *raw;
   gsize len;
   g_assert_true (g_file_get_contents (path, &raw, &len, NULL));
   g_autofree float *wts = (float *) raw;
-  /* tiny-weights.bin: svm.weight [2,32], svm.bias [2], bbox.weight [8,80],
-   * bbox.bias [8] (written by make_models.py). */
-  g_assert_cmpuint (len, ==, (64 + 2 + 640 + 8) * 4);
-  const float *sw = wts, *sb = wts + 64, *bw = wts + 66, *bb = wts + 706;
+  /* svm.weight [2,F], svm.bias [2], bbox.weight [8,80], bbox.bias [8]
+   * (written by make_models.py). */
+  g_assert_cmpuint (len, ==, (2 * F + 2 + 640 + 8) * 4);
+  const float *sw = wts, *sb = wts + 2 * F, *bw = sb + 2, *bb = bw + 640;
   const float *f = spp_tensor_const_data (feat);
   const float *p = spp_tensor_const_data (pooled);
   float best = -1;
@@ -298,8 +306,8 @@ test_detect_matches_manual (void)
   for (int i = 0; i < 100; i++)
     for (int k = 0; k < 2; k++) {
       double s = sb[k];
-      for (int j = 0; j < 32; j++)
-        s += sw[k * 32 + j] * f[i * 32 + j];
+      for (int j = 0; j < F; j++)
+        s += sw[k * F + j] * f[i * F + j];
       float conf = 1.0f / (1.0f + expf (-(float) s));
       if (conf > best) {
         best = conf;
@@ -344,6 +352,9 @@ main (int argc, char **argv)
   g_test_add_func ("/detector/iou-nms", test_iou_nms);
   g_test_add_func ("/detector/edge-cases", test_detect_edge_cases);
   g_test_add_func ("/detector/no-svm-model", test_no_svm_model);
-  g_test_add_func ("/detector/matches-manual", test_detect_matches_manual);
+  g_test_add_data_func ("/detector/matches-manual/head", GINT_TO_POINTER (1),
+                        test_detect_matches_manual);
+  g_test_add_data_func ("/detector/matches-manual/no-head",
+                        GINT_TO_POINTER (0), test_detect_matches_manual);
   return g_test_run ();
 }

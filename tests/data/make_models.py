@@ -23,7 +23,7 @@ from sppmodel import Model  # noqa: E402
 rs = np.random.RandomState(42)
 
 
-def tiny(fc_in=None, nan=False):
+def tiny(fc_in=None, nan=False, head=True):
     m = Model()
     m.set("general.name", "tiny")
     m.set("general.description", "test model with random weights")
@@ -43,8 +43,9 @@ def tiny(fc_in=None, nan=False):
     x = m.conv("conv2", x, rs.standard_normal((16, 8, 3, 3)) * 0.2, np.zeros(16),
                stride=2, pad=1, act="relu")
     pooled = 16 * 5
-    m.fc("fc6", rs.standard_normal((32, fc_in or pooled)) * 0.1, np.zeros(32), act="relu")
-    m.tensor("svm.weight", rs.standard_normal((2, 32)) * 0.1)
+    if head:
+        m.fc("fc6", rs.standard_normal((32, fc_in or pooled)) * 0.1, np.zeros(32), act="relu")
+    m.tensor("svm.weight", rs.standard_normal((2, 32 if head else pooled)) * 0.1)
     m.tensor("svm.bias", np.zeros(2))
     m.tensor("bbox.weight", rs.standard_normal((8, pooled)) * 0.01)
     m.tensor("bbox.bias", np.zeros(8))
@@ -71,3 +72,13 @@ tiny(nan=True).write(out("nan-weight.sppm"))
 m = tiny()
 m.tensors.append(("extra", np.zeros((1, 1, 1, 1, 2), np.float32)))
 m.write(out("bad-dims.sppm"))
+
+# Without fc layers the SVMs read the SPP vector directly (the default
+# model's shape): svm.weight [2, 80].
+rs = np.random.RandomState(43)
+t = tiny(head=False)
+t.set("general.name", "tiny-nohead")
+t.write(out("tiny-nohead.sppm"))
+np.concatenate([t.tensors[t.tensor_index[n]][1].ravel() for n in
+                ("svm.weight", "svm.bias", "bbox.weight", "bbox.bias")]
+               ).astype("<f4").tofile(out("tiny-nohead-weights.bin"))
