@@ -72,6 +72,7 @@ typedef struct {
   float *col;
 } Im2colJob;
 
+SPP_HOT_LOOP
 static void
 im2col (gpointer data, int c0, int c1, int worker)
 {
@@ -129,6 +130,7 @@ typedef struct {
   int in_h, in_w, out_h, out_w;
 } DepthwiseJob;
 
+SPP_HOT_LOOP
 static void
 depthwise (gpointer data, int c0, int c1, int worker)
 {

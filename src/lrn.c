@@ -11,6 +11,7 @@
 
 /* x^-beta for x >= 1 (k >= 1 in practice); beta = 0.75 is ZF-5's and
  * AlexNet's value and is worth two square roots instead of a pow. */
+SPP_HOT_LOOP
 static void
 pow_neg (float *restrict x, gsize n, float beta)
 {
@@ -35,6 +36,7 @@ typedef struct {
   int c, h, w;
 } LrnJob;
 
+SPP_HOT_LOOP
 static void
 lrn_within (gpointer data, int c0, int c1, int worker)
 {
@@ -87,6 +89,7 @@ lrn_within (gpointer data, int c0, int c1, int worker)
 
 /* Across channels, workers split the pixels; each keeps running sums
  * for its own range. */
+SPP_HOT_LOOP
 static void
 lrn_across (gpointer data, int p0, int p1, int worker)
 {

@@ -29,6 +29,7 @@ typedef struct {
   int in_h, in_w, out_h, out_w;
 } PoolJob;
 
+SPP_HOT_LOOP
 static void
 max_pool_rows (gpointer data, int c0, int c1, int worker)
 {
