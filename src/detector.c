@@ -32,7 +32,6 @@ struct _SppDetector {
   gsize rgb_size;
   SppTensor *input, *map;
   SppPoolMap pool[MAX_SCALES];
-  int map_w[MAX_SCALES], map_h[MAX_SCALES];
   float fx[MAX_SCALES], fy[MAX_SCALES];
   SppTensor *pooled, *feat, *scores, *deltas;
   float *pool_scratch[SPP_MAX_WORKERS]; /* one per pooling worker */
@@ -212,8 +211,8 @@ pool_range (gpointer data, int begin, int end, int worker)
     SppBox scaled = { b->x * d->fx[s], b->y * d->fy[s], b->w * d->fx[s],
                       b->h * d->fy[s] };
     int cells[4];
-    spp_pyramid_project_box (&scaled, m->stride, m->offset, d->map_w[s],
-                             d->map_h[s], cells);
+    spp_pyramid_project_box (&scaled, m->stride, m->offset, d->pool[s].w,
+                             d->pool[s].h, cells);
     spp_pool_map_window (&d->pool[s], m->levels, m->n_levels, cells, FALSE,
                          d->pool_scratch[worker], pooled + (gsize) i * D);
   }
@@ -295,7 +294,6 @@ pool_spp (SppDetector *d, const SppImage *frame, const guint used[],
     d->timings.resize += t1 - t0;
     d->timings.conv += now () - t1;
     d->timings.n_forwards++;
-    spp_tensor_get_shape (d->map, NULL, NULL, &d->map_h[s], &d->map_w[s]);
   }
   double t0 = now ();
   ensure_pool_scratch (d);

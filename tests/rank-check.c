@@ -6,6 +6,7 @@
  * below MIN_RHO). */
 #include "spp/spp.h"
 #include "detector-private.h"
+#include "cli/cli.h"
 
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
@@ -13,26 +14,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-static GstSample *
-decode (const char *path)
-{
-  GError *error = NULL;
-  GstElement *pipe = gst_parse_launch (
-      "filesrc name=src ! decodebin ! videoconvert ! video/x-raw,format=RGB "
-      "! appsink name=sink", &error);
-  g_assert_no_error (error);
-  GstElement *src = gst_bin_get_by_name (GST_BIN (pipe), "src");
-  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
-  g_object_set (src, "location", path, NULL);
-  gst_element_set_state (pipe, GST_STATE_PLAYING);
-  GstSample *s = gst_app_sink_pull_sample (GST_APP_SINK (sink));
-  gst_element_set_state (pipe, GST_STATE_NULL);
-  gst_object_unref (src);
-  gst_object_unref (sink);
-  gst_object_unref (pipe);
-  return s;
-}
 
 static int
 cmp_idx (const void *a, const void *b, void *data)
@@ -85,7 +66,8 @@ main (int argc, char **argv)
   double min_rho = atof (argv[2]), sum = 0;
   int n_img = 0, same_top = 0;
   for (int a = 3; a < argc; a++) {
-    GstSample *sample = decode (argv[a]);
+    GstSample *sample = spp_cli_decode_rgb (argv[a], &error);
+    g_assert_no_error (error);
     GstVideoInfo info;
     gst_video_info_from_caps (&info, gst_sample_get_caps (sample));
     GstMapInfo map;

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <glib.h>
+#include <stdio.h>
+
 /* One function per subcommand; each gets argv from the subcommand name on
  * and returns the process exit status. */
 int spp_cli_info (int argc, char **argv);
@@ -17,6 +20,13 @@ int spp_cli_eval (int argc, char **argv);
  * sample's buffer (stride from its caps' GstVideoInfo). */
 GstSample *spp_cli_decode_rgb (const char *path, GError **error);
 #endif
+
+/* Parses a subcommand's options with its own usage text: --help prints
+ * usage to stdout (exit 0), a bad option prints the error and usage to
+ * stderr (exit 2). Returns -1 to go on, else the exit status. */
+int spp_cli_parse_options (const char *command, const GOptionEntry *entries,
+                           const char *parameter, void (*usage) (FILE *),
+                           int *argc, char ***argv);
 
 /* Writes @s as a JSON string literal to stdout. */
 void spp_cli_print_json_string (const char *s);

@@ -92,3 +92,26 @@ spp_cli_print_json_string (const char *s)
   putchar ('"');
 }
 
+
+int
+spp_cli_parse_options (const char *command, const GOptionEntry *entries,
+                       const char *parameter, void (*usage) (FILE *),
+                       int *argc, char ***argv)
+{
+  /* Our own usage text, not GOption's generated help. */
+  for (int i = 1; i < *argc; i++)
+    if (!strcmp ((*argv)[i], "--help") || !strcmp ((*argv)[i], "-h")) {
+      usage (stdout);
+      return 0;
+    }
+  g_autoptr (GOptionContext) ctx = g_option_context_new (parameter);
+  g_autoptr (GError) error = NULL;
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_help_enabled (ctx, FALSE);
+  if (!g_option_context_parse (ctx, argc, argv, &error)) {
+    fprintf (stderr, "spp %s: %s\n", command, error->message);
+    usage (stderr);
+    return 2;
+  }
+  return -1;
+}

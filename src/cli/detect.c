@@ -64,19 +64,10 @@ spp_cli_detect (int argc, char **argv)
     { "rcnn", 0, 0, G_OPTION_ARG_NONE, &rcnn, "R-CNN baseline: conv per warped window (slow)", NULL },
     { NULL }
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("IMAGE...");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  g_option_context_set_help_enabled (ctx, FALSE);
-  for (int i = 1; i < argc; i++)
-    if (!strcmp (argv[i], "--help") || !strcmp (argv[i], "-h")) {
-      usage (stdout);
-      return 0;
-    }
-  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
-    fprintf (stderr, "spp detect: %s\n", error->message);
-    usage (stderr);
-    return 2;
-  }
+  int parsed = spp_cli_parse_options ("detect", entries, "IMAGE...", usage, &argc,
+                                      &argv);
+  if (parsed >= 0)
+    return parsed;
   if (argc < 2) {
     usage (stderr);
     return 2;

@@ -100,19 +100,10 @@ spp_cli_eval (int argc, char **argv)
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "one JSON object", NULL },
     { NULL }
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("ANNOTATIONS.json");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  g_option_context_set_help_enabled (ctx, FALSE);
-  for (int i = 1; i < argc; i++)
-    if (!strcmp (argv[i], "--help") || !strcmp (argv[i], "-h")) {
-      usage (stdout);
-      return 0;
-    }
-  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
-    fprintf (stderr, "spp eval: %s\n", error->message);
-    usage (stderr);
-    return 2;
-  }
+  int parsed = spp_cli_parse_options ("eval", entries, "ANNOTATIONS.json", usage, &argc,
+                                      &argv);
+  if (parsed >= 0)
+    return parsed;
   if (argc != 2 || !(iou > 0 && iou <= 1) || max_props < 0
       || max_props > 100000) {
     usage (stderr);

@@ -712,20 +712,10 @@ spp_cli_train (int argc, char **argv)
     { "memory-mb", 0, 0, G_OPTION_ARG_INT, &memory_mb, "budget for cached features", "MB" },
     { NULL }
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  g_option_context_set_help_enabled (ctx, FALSE);
-  for (int i = 1; i < argc; i++)
-    if (!strcmp (argv[i], "--help") || !strcmp (argv[i], "-h")) {
-      usage (stdout);
-      return 0;
-    }
-  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
-    fprintf (stderr, "spp train: %s\n", error->message);
-    g_error_free (error);
-    usage (stderr);
-    return 2;
-  }
+  int parsed = spp_cli_parse_options ("train", entries, NULL, usage, &argc,
+                                      &argv);
+  if (parsed >= 0)
+    return parsed;
   if (argc != 1 || !model_path || !ann_path || !out_path
       || !(val_fraction >= 0 && val_fraction < 1) || max_props < 1
       || max_props > 100000 || threads < 0 || memory_mb < 16 || !(svm_c > 0 && svm_c < 1e6)) {
