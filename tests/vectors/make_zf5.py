@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Writes ZF-5 with seeded random weights (models/zf5.py) as an .sppm.
-Usage: make_zf5.py OUT.sppm [SEED] [--head]
+Usage: make_zf5.py OUT.sppm [SEED] [--head] [--svm]
+       make_zf5.py OUT.npz SEED --state   (the weights only, as a state dict)
 With --head it adds fc6 4096 and fc7 4096 (ReLU), as the paper, and with
 --svm 20 random SVMs and box regressors: for benchmarks only."""
 import os
@@ -13,6 +14,10 @@ import zf5  # noqa: E402
 
 out = sys.argv[1]
 seed = int(sys.argv[2]) if len(sys.argv) > 2 and not sys.argv[2].startswith("-") else 7
+if "--state" in sys.argv:
+    # The seeded weights as a state_dict-like .npz, for convert_torch.py.
+    np.savez(out, **zf5.random_weights(seed))
+    sys.exit(0)
 head = None
 if "--head" in sys.argv:
     rs = np.random.RandomState(seed + 1)
