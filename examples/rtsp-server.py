@@ -2,6 +2,10 @@
 """Serves a video file over RTSP (gst-rtsp-server), to try rtsp-client.sh:
 
     ./rtsp-server.py [file] [port]    ->  rtsp://127.0.0.1:8554/test
+
+Motion JPEG, not MPEG-4: the server seeks the file back to 0 on PLAY and
+avenc_mpeg4 then refuses every frame ("Invalid pts (0) <= last"), so an
+MPEG-4 stream sends nothing. jpegenc has no such state.
 """
 import sys
 
@@ -22,7 +26,7 @@ def main():
     factory = GstRtspServer.RTSPMediaFactory()
     factory.set_launch(
         f'( filesrc location="{path}" ! decodebin ! videoconvert '
-        "! avenc_mpeg4 bitrate=2000000 ! rtpmp4vpay name=pay0 pt=96 )")
+        "! jpegenc quality=85 ! rtpjpegpay name=pay0 pt=26 )")
     factory.set_shared(True)
     server.get_mount_points().add_factory("/test", factory)
     server.attach(None)

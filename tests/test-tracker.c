@@ -1,4 +1,5 @@
-/* Proposal reuse across frames: shift, cut, interval, motion-only. */
+/* Proposal reuse across frames: shift, cut, interval, motion-only,
+ * partial key frames, the cap on boxes. */
 #include <math.h>
 #include <string.h>
 #include "spp/error.h"
@@ -159,6 +160,8 @@ test_interval (void)
   SppProposalParams p;
   params (&p);
   SppTracker *t = spp_tracker_new (&p, 3);
+  /* Full runs on key frames, even when nothing changed. */
+  spp_tracker_set_partial (t, FALSE);
   SppImage f = crop (a, 80, 60);
   const SppTrackerAction expect[7] = {
     SPP_TRACKER_RECOMPUTED, SPP_TRACKER_REUSED, SPP_TRACKER_REUSED,
@@ -174,12 +177,275 @@ test_interval (void)
   /* interval 1: every frame. */
   spp_tracker_set_interval (t, 1);
   SppTrackerAction act;
+  guint n0 = 0, n1 = 0;
   spp_tracker_update (t, &f, TRUE, NULL, &act, NULL);
   g_assert_cmpint (act, ==, SPP_TRACKER_RECOMPUTED);
-  spp_tracker_update (t, &f, TRUE, NULL, &act, NULL);
+  const SppBox *b = spp_tracker_update (t, &f, TRUE, &n0, &act, NULL);
   g_assert_cmpint (act, ==, SPP_TRACKER_RECOMPUTED);
+  SppBox *before = g_memdup2 (b, n0 * sizeof (SppBox));
+
+  /* With partial key frames (the default) a key frame where nothing
+   * changed runs nothing and keeps the boxes. */
+  spp_tracker_set_partial (t, TRUE);
+  for (int i = 0; i < 3; i++) {
+    b = spp_tracker_update (t, &f, TRUE, &n1, &act, NULL);
+    g_assert_cmpint (act, ==, SPP_TRACKER_REUSED);
+    g_assert_cmpmem (b, n1 * sizeof (SppBox), before, n0 * sizeof (SppBox));
+  }
+  g_free (before);
   spp_tracker_free (t);
   g_free (a);
+}
+
+/* @f with its bottom-right FW/2 x FH/2 quadrant replaced by that of
+ * @other (bottom-right, so that the crop searched again starts inside
+ * the frame). */
+static guint8 *
+paste_quadrant (const SppImage *f, const SppImage *other)
+{
+  guint8 *out = g_new (guint8, FW * FH * 3);
+  for (int y = 0; y < FH; y++) {
+    const SppImage *src = y >= FH / 2 ? other : f;
+    memcpy (out + y * FW * 3, f->planes[0] + y * f->strides[0], FW / 2 * 3);
+    memcpy (out + (y * FW + FW / 2) * 3,
+            src->planes[0] + y * src->strides[0] + FW / 2 * 3, FW / 2 * 3);
+  }
+  return out;
+}
+
+static gboolean
+inside (const SppBox *b, float x0, float y0, float x1, float y1)
+{
+  return b->x >= x0 && b->y >= y0 && b->x + b->w <= x1 && b->y + b->h <= y1;
+}
+
+static gboolean
+has_box (const SppBox *set, guint n, const SppBox *b)
+{
+  for (guint i = 0; i < n; i++)
+    if (!memcmp (&set[i], b, sizeof (SppBox)))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+test_partial_quadrant (void)
+{
+  guint8 *a = make_canvas (5), *z = make_canvas (6);
+  SppProposalParams p;
+  params (&p);
+  /* Room for every candidate: the hand-out is then the whole pool and
+   * each box can be traced to its run. */
+  p.max_boxes = 100000;
+  SppTracker *t = spp_tracker_new (&p, 1);
+  SppImage fa = crop (a, 80, 60), fz = crop (z, 80, 60);
+  SppTrackerAction act;
+  guint n0 = 0, n1 = 0;
+  GError *err = NULL;
+  const SppBox *b = spp_tracker_update (t, &fa, TRUE, &n0, &act, &err);
+  g_assert_no_error (err);
+  g_assert_cmpint (act, ==, SPP_TRACKER_RECOMPUTED);
+  SppBox *first = g_memdup2 (b, n0 * sizeof (SppBox));
+
+  /* Only the bottom-right quadrant changes (content of another canvas),
+   * so the histogram and the motion search see no cut and no motion. */
+  g_autofree guint8 *q = paste_quadrant (&fa, &fz);
+  SppImage fq = { SPP_PIXEL_RGB, FW, FH, { q }, { FW * 3 } };
+  b = spp_tracker_update (t, &fq, TRUE, &n1, &act, &err);
+  g_assert_no_error (err);
+  g_assert_cmpint (act, ==, SPP_TRACKER_PARTIAL);
+  float dx = 1, dy = 1;
+  g_assert_false (spp_tracker_get_motion (t, &dx, &dy));
+  g_assert_cmpfloat (dx, ==, 0);
+  g_assert_cmpfloat (dy, ==, 0);
+
+  /* Every box of the first run is still there (old boxes stay in the
+   * pool), and the new ones all lie in the changed quadrant plus its
+   * margin of CHANGE_DILATE blocks and 4:2:0 alignment (2 blocks of 4
+   * thumbnail pixels, at 320/192 frame pixels each: about 27 px; 40
+   * leaves room for the block rounding). */
+  guint n_new = 0;
+  for (guint i = 0; i < n0; i++)
+    g_assert_true (has_box (b, n1, &first[i]));
+  for (guint i = 0; i < n1; i++) {
+    if (has_box (first, n0, &b[i]))
+      continue;
+    n_new++;
+    g_assert_true (inside (&b[i], FW / 2 - 40, FH / 2 - 40, FW, FH));
+  }
+  g_assert_cmpuint (n_new, >, 10);
+  g_assert_cmpuint (n1, >=, n0 + n_new);
+
+  /* The same frame again: nothing changed since, nothing runs. */
+  SppBox *second = g_memdup2 (b, n1 * sizeof (SppBox));
+  guint n2 = 0;
+  b = spp_tracker_update (t, &fq, TRUE, &n2, &act, &err);
+  g_assert_cmpint (act, ==, SPP_TRACKER_REUSED);
+  g_assert_cmpmem (b, n2 * sizeof (SppBox), second, n1 * sizeof (SppBox));
+
+  /* A change over the whole frame that is not a cut (a tenth of another
+   * scene blended in: histograms and luma stay close) runs in full and
+   * keeps none of the old boxes: the hand-out is exactly a fresh run's. */
+  g_autofree guint8 *mix = g_new (guint8, FW * FH * 3);
+  SppImage fw = crop (a, 0, 0);
+  for (int y = 0; y < FH; y++)
+    for (int x = 0; x < FW * 3; x++)
+      mix[y * FW * 3 + x] =
+          (guint8) ((9 * q[y * FW * 3 + x]
+                     + fw.planes[0][y * fw.strides[0] + x] + 5) / 10);
+  SppImage fm = { SPP_PIXEL_RGB, FW, FH, { mix }, { FW * 3 } };
+  b = spp_tracker_update (t, &fm, TRUE, &n2, &act, &err);
+  g_assert_no_error (err);
+  g_assert_cmpint (act, ==, SPP_TRACKER_RECOMPUTED);
+  g_assert_false (spp_tracker_get_motion (t, NULL, NULL));
+  guint n3 = 0;
+  g_autofree SppBox *fresh = spp_proposals_compute (&fm, &p, &n3, &err);
+  g_assert_no_error (err);
+  g_assert_cmpmem (b, n2 * sizeof (SppBox), fresh, n3 * sizeof (SppBox));
+  g_free (first);
+  g_free (second);
+  spp_tracker_free (t);
+  g_free (a);
+  g_free (z);
+}
+
+/* @rgb (FW x FH, packed) in @format, into @buf: any bytes do, as long as
+ * they are the same picture the tracker then sees as RGB. */
+static SppImage
+to_format (const guint8 *rgb, SppPixelFormat format, guint8 *buf)
+{
+  SppImage img = { format, FW, FH, { buf }, { FW } };
+  guint8 *u = buf + FW * FH, *v = u + (FW / 2) * (FH / 2);
+  for (int y = 0; y < FH; y++)
+    for (int x = 0; x < FW; x++) {
+      const guint8 *c = rgb + (y * FW + x) * 3;
+      int half = (y / 2) * (FW / 2) + x / 2;
+      switch (format) {
+        case SPP_PIXEL_BGRA:
+          buf[(y * FW + x) * 4] = c[2];
+          buf[(y * FW + x) * 4 + 1] = c[1];
+          buf[(y * FW + x) * 4 + 2] = c[0];
+          buf[(y * FW + x) * 4 + 3] = 255;
+          break;
+        case SPP_PIXEL_YUY2:
+          /* Y0 U Y1 V: U from the even pixel, V from the odd one. */
+          buf[y * FW * 2 + x * 2] = c[1];
+          buf[y * FW * 2 + x * 2 + 1] = x % 2 ? c[2] : c[0];
+          break;
+        case SPP_PIXEL_NV12:
+          buf[y * FW + x] = c[1];
+          u[(y / 2) * FW + (x / 2) * 2] = c[0];
+          u[(y / 2) * FW + (x / 2) * 2 + 1] = c[2];
+          break;
+        case SPP_PIXEL_I420:
+          buf[y * FW + x] = c[1];
+          u[half] = c[0];
+          v[half] = c[2];
+          break;
+        default:
+          g_assert_not_reached ();
+      }
+    }
+  if (format == SPP_PIXEL_BGRA)
+    img.strides[0] = FW * 4;
+  else if (format == SPP_PIXEL_YUY2)
+    img.strides[0] = FW * 2;
+  else if (format == SPP_PIXEL_NV12) {
+    img.planes[1] = u;
+    img.strides[1] = FW;
+  } else {
+    img.planes[1] = u;
+    img.planes[2] = v;
+    img.strides[1] = img.strides[2] = FW / 2;
+  }
+  return img;
+}
+
+/* A partial run searches a view into the frame: for every pixel layout
+ * it must see the very pixels a full conversion to RGB gives there (4:2:0
+ * and 4:2:2 chroma included), so the boxes match the RGB run's exactly. */
+static void
+test_partial_formats (void)
+{
+  guint8 *a = make_canvas (5), *z = make_canvas (6);
+  SppImage fa = crop (a, 80, 60), fz = crop (z, 80, 60);
+  g_autofree guint8 *pa = g_new (guint8, FW * FH * 3);
+  for (int y = 0; y < FH; y++)
+    memcpy (pa + y * FW * 3, fa.planes[0] + y * fa.strides[0], FW * 3);
+  g_autofree guint8 *q = paste_quadrant (&fa, &fz);
+  const guint8 *seq[2] = { pa, q };
+  const SppPixelFormat formats[] = { SPP_PIXEL_I420, SPP_PIXEL_NV12,
+                                     SPP_PIXEL_YUY2, SPP_PIXEL_BGRA };
+  SppProposalParams p;
+  params (&p);
+  for (guint f = 0; f < G_N_ELEMENTS (formats); f++) {
+    SppTracker *tf = spp_tracker_new (&p, 1), *tr = spp_tracker_new (&p, 1);
+    for (int i = 0; i < 2; i++) {
+      g_autofree guint8 *buf = g_new (guint8, FW * FH * 4);
+      g_autofree guint8 *rgb = g_new (guint8, FW * FH * 3);
+      SppImage img = to_format (seq[i], formats[f], buf);
+      g_assert_true (spp_image_resize_rgb (&img, rgb, FW, FH, FW * 3, NULL));
+      SppImage as_rgb = { SPP_PIXEL_RGB, FW, FH, { rgb }, { FW * 3 } };
+      SppTrackerAction act_f, act_r;
+      guint nf = 0, nr = 0;
+      const SppBox *bf = spp_tracker_update (tf, &img, TRUE, &nf, &act_f,
+                                             NULL);
+      const SppBox *br = spp_tracker_update (tr, &as_rgb, TRUE, &nr, &act_r,
+                                             NULL);
+      g_assert_nonnull (bf);
+      g_assert_cmpint (act_f, ==, i ? SPP_TRACKER_PARTIAL
+                                    : SPP_TRACKER_RECOMPUTED);
+      g_assert_cmpint (act_r, ==, act_f);
+      g_assert_cmpmem (bf, nf * sizeof (SppBox), br, nr * sizeof (SppBox));
+    }
+    spp_tracker_free (tf);
+    spp_tracker_free (tr);
+  }
+  g_free (a);
+  g_free (z);
+}
+
+static void
+test_max_boxes (void)
+{
+  guint8 *a = make_canvas (7), *z = make_canvas (8);
+  SppProposalParams p;
+  params (&p);
+  p.mode = SPP_PROPOSAL_FAST;
+  p.max_boxes = 40;
+  SppTracker *t = spp_tracker_new (&p, 1);
+  SppImage fa = crop (a, 80, 60), fz = crop (z, 80, 60);
+  g_autofree guint8 *q = paste_quadrant (&fa, &fz);
+  SppImage fq = { SPP_PIXEL_RGB, FW, FH, { q }, { FW * 3 } };
+  /* Alternate the two so that every frame is a partial key frame and
+   * the pool grows past the hand-out. */
+  int partial = 0;
+  for (int i = 0; i < 12; i++) {
+    SppTrackerAction act;
+    guint n = 0;
+    const SppBox *b = spp_tracker_update (t, i % 2 ? &fq : &fa, TRUE, &n,
+                                          &act, NULL);
+    g_assert_nonnull (b);
+    g_assert_cmpuint (n, ==, 40);
+    partial += act == SPP_TRACKER_PARTIAL;
+    /* Distinct boxes first: no two of the hand-out are the same. */
+    for (guint j = 0; j < n; j++)
+      for (guint k = j + 1; k < n; k++)
+        g_assert_true (memcmp (&b[j], &b[k], sizeof (SppBox)) != 0);
+  }
+  g_assert_cmpint (partial, >=, 6);
+  spp_tracker_free (t);
+
+  /* No room at all is a bad parameter, as for selective search itself. */
+  p.max_boxes = 0;
+  t = spp_tracker_new (&p, 1);
+  GError *err = NULL;
+  g_assert_null (spp_tracker_update (t, &fa, TRUE, NULL, NULL, &err));
+  g_assert_error (err, SPP_ERROR, SPP_ERROR_INVAL);
+  g_clear_error (&err);
+  spp_tracker_free (t);
+  g_free (a);
+  g_free (z);
 }
 
 static void
@@ -260,5 +526,8 @@ main (int argc, char **argv)
   g_test_add_func ("/tracker/motion-only-and-leaving",
                    test_motion_only_and_leaving);
   g_test_add_func ("/tracker/tiny-frames", test_tiny_frames);
+  g_test_add_func ("/tracker/partial-quadrant", test_partial_quadrant);
+  g_test_add_func ("/tracker/partial-formats", test_partial_formats);
+  g_test_add_func ("/tracker/max-boxes", test_max_boxes);
   return g_test_run ();
 }

@@ -16,6 +16,14 @@ G_BEGIN_DECLS
  * scene cuts, and decides per frame whether to reuse, shift or recompute
  * the proposals. Its memory is bounded whatever the frame size or rate.
  * Not thread-safe: one per stream.
+ *
+ * Key frames keep a pool of selective-search boxes from the last few
+ * runs (at most six times the params' max_boxes; the oldest go first)
+ * and hand out at most max_boxes of them, chosen to cover the pool (in
+ * rank order, none within IoU 0.6 of an earlier pick while others are
+ * left), so that they still cover the next frames' own runs. With a
+ * still camera, a key frame re-runs selective search only on the areas
+ * that changed since their boxes were made (spp_tracker_set_partial()).
  */
 typedef struct _SppTracker SppTracker;
 
@@ -23,6 +31,7 @@ typedef enum {
   SPP_TRACKER_REUSED,     /* same boxes as the last frame */
   SPP_TRACKER_SHIFTED,    /* last boxes moved by the global motion */
   SPP_TRACKER_RECOMPUTED, /* a full selective search ran on this frame */
+  SPP_TRACKER_PARTIAL,    /* selective search ran only where it changed */
 } SppTrackerAction;
 
 /** spp_tracker_new: @interval: recompute at least every this many frames
@@ -33,6 +42,20 @@ void spp_tracker_free (SppTracker *tracker);
 void spp_tracker_set_params (SppTracker *tracker,
                              const SppProposalParams *params);
 void spp_tracker_set_interval (SppTracker *tracker, guint interval);
+/**
+ * spp_tracker_set_partial:
+ * @partial: %TRUE (the default) to let key frames re-run selective search
+ *   only on the rectangles around what changed since the boxes there were
+ *   made; %FALSE for a full run on every key frame.
+ *
+ * A partial run needs a still camera since the last full run; a key
+ * frame where the camera moved or more than half of the picture changed
+ * runs in full, and so does one key frame in a few whatever happened, so
+ * that regions straddling a changed area cannot drift for long. A key
+ * frame where nothing changed keeps its boxes (%SPP_TRACKER_REUSED).
+ */
+void spp_tracker_set_partial (SppTracker *tracker, gboolean partial);
+
 /** spp_tracker_reset: forget everything; the next frame recomputes. */
 void spp_tracker_reset (SppTracker *tracker);
 

@@ -1,12 +1,16 @@
 /* Proposal reuse on video: the tracker against selective search on every
  * frame, same frames, same parameters.
  *
- *   proposals-bench --raw W H N [--interval K[,K...]] [--threads T]
- *       < frames.bgr
+ *   proposals-bench --raw W H N [--interval K[:full][,K...]] [--threads T]
+ *       [--per-frame] < frames.bgr
  *     reads N packed BGR frames from stdin (tests/bench/proposals-bench.py
  *     pipes vtest.avi in);
  *   proposals-bench --synthetic
  *     makes 60 frames of a panning synthetic scene (the meson benchmark).
+ *
+ * Each K is one tracker on the same frames; K:full turns its partial key
+ * frames off (a full selective search on every key frame). --per-frame
+ * adds each frame's action and recall on stderr.
  *
  * Prints one JSON object: ms per frame for both, each tracker's actions,
  * the recall of the full run's boxes by the tracker's boxes at IoU >= 0.5
@@ -81,9 +85,10 @@ synth_frame (guint8 *f, int w, int h, int t)
 
 typedef struct {
   int interval;
+  gboolean full; /* partial key frames off */
   SppTracker *tr;
-  double t, c, rec_sum, rec_min;
-  int counts[3];
+  double t, c, rec_sum, rec_min, boxes;
+  int counts[SPP_TRACKER_PARTIAL + 1];
 } Run;
 
 int
@@ -91,7 +96,7 @@ main (int argc, char **argv)
 {
   int w = 320, h = 240, n = 60, threads = 1, n_runs = 0;
   Run runs[MAX_TRACKERS] = { 0 };
-  gboolean raw = FALSE;
+  gboolean raw = FALSE, per_frame = FALSE;
   for (int i = 1; i < argc; i++) {
     if (!strcmp (argv[i], "--raw") && i + 3 < argc) {
       raw = TRUE;
@@ -102,14 +107,19 @@ main (int argc, char **argv)
     } else if (!strcmp (argv[i], "--interval") && i + 1 < argc) {
       /* A comma-separated list: one tracker each, on the same frames. */
       char **parts = g_strsplit (argv[++i], ",", -1);
-      for (int k = 0; parts[k] && n_runs < MAX_TRACKERS; k++)
+      for (int k = 0; parts[k] && n_runs < MAX_TRACKERS; k++) {
+        runs[n_runs].full = g_str_has_suffix (parts[k], ":full");
         runs[n_runs++].interval = atoi (parts[k]);
+      }
       g_strfreev (parts);
+    } else if (!strcmp (argv[i], "--per-frame")) {
+      per_frame = TRUE;
     } else if (!strcmp (argv[i], "--threads") && i + 1 < argc) {
       threads = atoi (argv[++i]);
     } else if (strcmp (argv[i], "--synthetic")) {
       fprintf (stderr, "usage: %s --synthetic | --raw W H N "
-               "[--interval K[,K...]] [--threads T]\n", argv[0]);
+               "[--interval K[:full][,K...]] [--threads T] [--per-frame]\n",
+               argv[0]);
       return 2;
     }
   }
@@ -128,11 +138,12 @@ main (int argc, char **argv)
       return 2;
     }
     runs[k].tr = spp_tracker_new (&p, (guint) runs[k].interval);
+    spp_tracker_set_partial (runs[k].tr, !runs[k].full);
     runs[k].rec_min = 1;
   }
   gsize fsz = (gsize) w * h * 3;
   guint8 *frame = g_malloc (fsz);
-  double t_full = 0, c_full = 0, adj_sum = 0;
+  double t_full = 0, c_full = 0, adj_sum = 0, full_boxes = 0;
   int done = 0;
   /* Reference: how well one full run's boxes cover the next frame's. */
   SppBox *prev_full = NULL;
@@ -151,6 +162,7 @@ main (int argc, char **argv)
     SppBox *full = spp_proposals_compute (&img, &p, &nf, &err);
     t_full += now () - t0;
     c_full += cpu () - u0;
+    full_boxes += nf;
     if (full == NULL) {
       fprintf (stderr, "proposals-bench: %s\n", err->message);
       return 1;
@@ -169,7 +181,11 @@ main (int argc, char **argv)
         return 1;
       }
       r->counts[act]++;
+      r->boxes += nt;
       double rc = recall (full, nf, tb, nt, 0.5f);
+      if (per_frame)
+        fprintf (stderr, "frame %d tracker %d action %d boxes %u recall %.4f"
+                 "\n", f, k, (int) act, nt, rc);
       r->rec_sum += rc;
       r->rec_min = MIN (r->rec_min, rc);
     }
@@ -186,20 +202,23 @@ main (int argc, char **argv)
   }
   printf ("{\"frames\":%d,\"width\":%d,\"height\":%d,\"threads\":%d,"
           "\"full_ms_per_frame\":%.2f,\"full_cpu_ms_per_frame\":%.2f,"
+          "\"full_boxes_mean\":%.1f,"
           "\"adjacent_full_recall50_mean\":%.4f,\"trackers\":[", done, w, h,
           threads, 1e3 * t_full / done, 1e3 * c_full / done,
-          done > 1 ? adj_sum / (done - 1) : 1.0);
+          full_boxes / done, done > 1 ? adj_sum / (done - 1) : 1.0);
   for (int k = 0; k < n_runs; k++) {
     Run *r = &runs[k];
-    printf ("%s{\"interval\":%d,\"ms_per_frame\":%.2f,"
+    printf ("%s{\"interval\":%d,\"partial\":%s,\"ms_per_frame\":%.2f,"
             "\"cpu_ms_per_frame\":%.2f,\"speedup\":%.2f,"
             "\"cpu_speedup\":%.2f,\"recall50_mean\":%.4f,"
-            "\"recall50_min\":%.4f,\"reused\":%d,\"shifted\":%d,"
-            "\"recomputed\":%d}", k ? "," : "", r->interval,
+            "\"recall50_min\":%.4f,\"boxes_mean\":%.1f,\"reused\":%d,"
+            "\"shifted\":%d,\"recomputed\":%d,\"partial_recomputed\":%d}",
+            k ? "," : "", r->interval, r->full ? "false" : "true",
             1e3 * r->t / done, 1e3 * r->c / done, t_full / MAX (r->t, 1e-9),
             c_full / MAX (r->c, 1e-9), r->rec_sum / done, r->rec_min,
-            r->counts[SPP_TRACKER_REUSED], r->counts[SPP_TRACKER_SHIFTED],
-            r->counts[SPP_TRACKER_RECOMPUTED]);
+            r->boxes / done, r->counts[SPP_TRACKER_REUSED],
+            r->counts[SPP_TRACKER_SHIFTED], r->counts[SPP_TRACKER_RECOMPUTED],
+            r->counts[SPP_TRACKER_PARTIAL]);
     spp_tracker_free (r->tr);
   }
   printf ("]}\n");

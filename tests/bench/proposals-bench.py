@@ -3,6 +3,7 @@
 tracker on vtest.avi (issue #4; results in docs/performance.md).
 
     /usr/bin/python3 tests/bench/proposals-bench.py BUILD_DIR [--skip-video]
+        [--skip-still] [--frames N] [--intervals K[:full],...]
 
 BUILD_DIR is a meson build of this tree (it needs src/cli/spp and
 tests/proposals-bench). Needs python3-opencv (cv2.ximgproc, from Debian's
@@ -15,6 +16,11 @@ image, fast mode, one thread, interleaved image by image; each time is
 the best of REPEAT runs (wall, and process CPU time, which a shared machine
 disturbs less). Recall is the fraction of the hand-drawn
 objects that some box among the top N covers at IoU >= t.
+
+Video: the first N frames of vtest.avi (default 300) through
+tests/proposals-bench with the listed tracker intervals (default
+5,10,15,20,10:full; K:full = partial key frames off); prints the JSON and a
+markdown table.
 """
 import json
 import os
@@ -118,7 +124,7 @@ def still_images(build, tmp):
     return rows, sum(len(g) for g in scaled_gt), len(paths)
 
 
-def video(build, frames=300, intervals='5,10,15,20', threads=1):
+def video(build, frames=300, intervals='5,10,15,20,10:full', threads=1):
     cap = cv2.VideoCapture(DATA + 'vtest.avi')
     ok, f = cap.read()
     if not ok:
@@ -140,10 +146,53 @@ def video(build, frames=300, intervals='5,10,15,20', threads=1):
     return json.loads(out)
 
 
+def video_table(v):
+    """The tracker rows of docs/performance.md."""
+    lines = ['| | interval | ms/frame (wall) | ms/frame (CPU) | speed-up (wall) '
+             '| speed-up (CPU) | recall@0.5 mean | recall@0.5 worst frame '
+             '| reused / shifted / recomputed / partial |',
+             '|---|---|---|---|---|---|---|---|---|',
+             '| full run every frame | – | %.1f | %.1f | 1 | 1 | 1 | 1 | – |'
+             % (v['full_ms_per_frame'], v['full_cpu_ms_per_frame'])]
+    for t in v['trackers']:
+        lines.append('| tracker%s | %d | %.1f | %.1f | %.1fx | %.1fx | %.3f '
+                     '| %.3f | %d / %d / %d / %d |' % (
+                         '' if t['partial'] else ', full key frames',
+                         t['interval'], t['ms_per_frame'],
+                         t['cpu_ms_per_frame'], t['speedup'],
+                         t['cpu_speedup'], t['recall50_mean'],
+                         t['recall50_min'], t['reused'], t['shifted'],
+                         t['recomputed'], t['partial_recomputed']))
+    lines.append('| adjacent full runs (reference) | – | | | | | %.3f | | |'
+                 % v['adjacent_full_recall50_mean'])
+    return '\n'.join(lines)
+
+
+def option(name, default):
+    if name in sys.argv[2:]:
+        i = sys.argv.index(name)
+        if i + 1 >= len(sys.argv):
+            raise SystemExit(__doc__)
+        return sys.argv[i + 1]
+    return default
+
+
 def main():
     if len(sys.argv) < 2:
         raise SystemExit(__doc__)
     build = sys.argv[1]
+    frames = int(option('--frames', 300))
+    intervals = option('--intervals', '5,10,15,20,10:full')
+    if '--skip-still' not in sys.argv:
+        still(build)
+    if '--skip-video' not in sys.argv:
+        v = video(build, frames, intervals)
+        print('## vtest.avi tracker: %d frames' % v['frames'])
+        print(video_table(v))
+        print(json.dumps(v))
+
+
+def still(build):
     with tempfile.TemporaryDirectory() as tmp:
         rows, n_obj, n_img = still_images(build, tmp)
     print('## still images: %d images, %d objects, longer side 500, fast '
@@ -160,10 +209,6 @@ def main():
           % (rows[0]['mean_s'] / rows[1]['mean_s'],
              rows[0]['mean_cpu_s'] / rows[1]['mean_cpu_s']))
     print(json.dumps(rows))
-    if '--skip-video' not in sys.argv:
-        v = video(build)
-        print('## vtest.avi tracker')
-        print(json.dumps(v))
 
 
 if __name__ == '__main__':
