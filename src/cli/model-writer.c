@@ -132,6 +132,7 @@ typedef struct {
   guint32 n_dims, dims[4];
   const float *data;
   gsize n_floats;
+  gboolean drop;
 } Tensor;
 
 static void
@@ -139,7 +140,7 @@ add_tensor (GArray *ts, const char *name, const float *data, guint32 d0,
             guint32 d1)
 {
   Tensor t = { g_strdup (name), d1 ? 2 : 1, { d0, d1 }, data,
-               (gsize) d0 * (d1 ? d1 : 1) };
+               (gsize) d0 * (d1 ? d1 : 1), FALSE };
   g_array_append_val (ts, t);
 }
 
@@ -149,21 +150,46 @@ clear_tensor (gpointer p)
   g_free (((Tensor *) p)->name);
 }
 
-gboolean
-spp_cli_model_write (const char *in_path, const char *out_path,
-                     const SppCliDetectorParams *p, GError **error)
+/* One layer entry: its bytes up to the tensor ids, and the ids. */
+typedef struct {
+  gsize start, end;
+  guint32 op, section, n_iparams, n_tensors, tensors[8];
+  gint32 iparams[2];
+} Layer;
+
+/* An input .sppm, parsed (docs/model-format.md); pointers into @contents. */
+typedef struct {
+  char *contents;
+  gsize len;
+  guint32 n_kv, n_layers;
+  gsize kv_start, kv_end;
+  GArray *tensors; /* Tensor */
+  GArray *layers;  /* Layer */
+} Parsed;
+
+static void
+parsed_clear (Parsed *m)
 {
-  g_autofree char *contents = NULL;
-  gsize len = 0;
+  g_clear_pointer (&m->contents, g_free);
+  g_clear_pointer (&m->tensors, g_array_unref);
+  g_clear_pointer (&m->layers, g_array_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Parsed, parsed_clear)
+
+static gboolean
+model_parse (const char *in_path, Parsed *m, GError **error)
+{
   g_autoptr (GError) err = NULL;
-  if (!g_file_get_contents (in_path, &contents, &len, &err)) {
+  if (!g_file_get_contents (in_path, &m->contents, &m->len, &err)) {
     g_set_error (error, SPP_ERROR, SPP_ERROR_IO, "%s", err->message);
     return FALSE;
   }
-  Cursor c = { (const guint8 *) contents, len, 0, in_path, error };
+  const gsize len = m->len;
+  Cursor c = { (const guint8 *) m->contents, len, 0, in_path, error };
   guint32 version, n_kv, n_tensors, n_layers, align;
   guint64 file_size, data_offset;
-  if (!need (&c, HEADER_SIZE, "header") || memcmp (contents, "SPPM", 4)) {
+  if (!need (&c, HEADER_SIZE, "header") || memcmp (m->contents, "SPPM", 4)) {
     if (len >= 4)
       g_set_error (error, SPP_ERROR, SPP_ERROR_FORMAT, "%s: not an .sppm "
                    "file", in_path);
@@ -181,13 +207,10 @@ spp_cli_model_write (const char *in_path, const char *out_path,
                  ": not a version-1 model", in_path, version, file_size, len);
     return FALSE;
   }
-
-  /* Metadata: keep each entry's bytes unless its key is replaced. */
-  g_autoptr (GByteArray) kv = g_byte_array_new ();
-  guint32 out_kv = 0;
-  float in_scale = 1.0f;
+  m->n_kv = n_kv;
+  m->n_layers = n_layers;
+  m->kv_start = c.pos;
   for (guint32 i = 0; i < n_kv; i++) {
-    gsize start = c.pos;
     const char *key;
     guint32 klen, type;
     if (!str (&c, &key, &klen, "metadata key") || !u32 (&c, &type, "metadata"))
@@ -212,24 +235,11 @@ spp_cli_model_write (const char *in_path, const char *out_path,
         return FALSE;
       }
     }
-    /* compute_features() applied the input's own feature scale to what
-     * we trained on, so the output's is the product. */
-    if (type == 2 && klen == strlen ("detect.feature_scale")
-        && !memcmp (key, "detect.feature_scale", klen)) {
-      memcpy (&in_scale, c.p + c.pos - 4, 4);
-      if (!(in_scale > 0 && in_scale < 1e30f))
-        in_scale = 1.0f;
-    }
-    if (!replaced_key (key, klen, p)) {
-      g_byte_array_append (kv, c.p + start, c.pos - start);
-      out_kv++;
-    }
   }
+  m->kv_end = c.pos;
 
-  /* Tensors: old id -> new id (G_MAXUINT32 for dropped ones). */
-  g_autoptr (GArray) ts = g_array_new (FALSE, FALSE, sizeof (Tensor));
-  g_array_set_clear_func (ts, clear_tensor);
-  g_autofree guint32 *remap = g_new (guint32, MAX (n_tensors, 1));
+  m->tensors = g_array_new (FALSE, FALSE, sizeof (Tensor));
+  g_array_set_clear_func (m->tensors, clear_tensor);
   for (guint32 i = 0; i < n_tensors; i++) {
     const char *name;
     guint32 nlen, n_dims, dtype;
@@ -257,43 +267,228 @@ spp_cli_model_write (const char *in_path, const char *out_path,
                    "%s: tensor %u out of the file", in_path, i);
       return FALSE;
     }
-    if (replaced_tensor (name, nlen)) {
-      remap[i] = G_MAXUINT32;
-      continue;
-    }
     t.name = g_strndup (name, nlen);
     t.data = (const float *) (c.p + data_offset + off);
-    remap[i] = ts->len;
-    g_array_append_val (ts, t);
+    g_array_append_val (m->tensors, t);
   }
 
-  /* Layers, with renumbered tensor ids. */
-  g_autoptr (GByteArray) layers = g_byte_array_new ();
+  m->layers = g_array_new (FALSE, TRUE, sizeof (Layer));
   for (guint32 i = 0; i < n_layers; i++) {
-    gsize start = c.pos;
-    guint32 v, n;
+    Layer l = { .start = c.pos };
+    guint32 n;
     const char *name;
-    if (!u32 (&c, &v, "layer") || !str (&c, &name, &n, "layer name")
-        || !u32 (&c, &v, "layer"))
+    if (!u32 (&c, &l.op, "layer") || !str (&c, &name, &n, "layer name")
+        || !u32 (&c, &l.section, "layer"))
       return FALSE;
-    for (int part = 0; part < 3; part++)
-      if (!u32 (&c, &n, "layer") || n > 64 || !skip (&c, (gsize) n * 4,
-                                                     "layer params"))
+    for (int part = 0; part < 3; part++) {
+      if (!u32 (&c, &n, "layer") || n > 64)
         return FALSE;
-    g_byte_array_append (layers, c.p + start, c.pos - start);
-    if (!u32 (&c, &n, "layer tensors") || n > 8)
+      if (!need (&c, (gsize) n * 4, "layer params"))
+        return FALSE;
+      if (part == 1) {
+        l.n_iparams = n;
+        for (guint32 j = 0; j < MIN (n, 2); j++) {
+          guint32 v;
+          memcpy (&v, c.p + c.pos + 4 * j, 4);
+          l.iparams[j] = (gint32) GUINT32_FROM_LE (v);
+        }
+      }
+      c.pos += (gsize) n * 4;
+    }
+    l.end = c.pos;
+    if (!u32 (&c, &l.n_tensors, "layer tensors") || l.n_tensors > 8)
       return FALSE;
-    put_u32 (layers, n);
-    for (guint32 j = 0; j < n; j++) {
-      if (!u32 (&c, &v, "layer tensors"))
+    for (guint32 j = 0; j < l.n_tensors; j++) {
+      if (!u32 (&c, &l.tensors[j], "layer tensors"))
         return FALSE;
-      if (v >= n_tensors || remap[v] == G_MAXUINT32) {
+      if (l.tensors[j] >= n_tensors) {
         g_set_error (error, SPP_ERROR, SPP_ERROR_FORMAT,
-                     "%s: layer %u uses tensor %u", in_path, i, v);
+                     "%s: layer %u uses tensor %u", in_path, i, l.tensors[j]);
         return FALSE;
       }
-      put_u32 (layers, remap[v]);
     }
+    g_array_append_val (m->layers, l);
+  }
+  return TRUE;
+}
+
+/* A layer entry as model.c reads it: an fc layer of the head. */
+static void
+put_fc_layer (GByteArray *b, guint i, guint out, guint act, guint32 w_id,
+              guint32 b_id)
+{
+  g_autofree char *name = g_strdup_printf ("fc%u", 6 + i); /* fc6, fc7, ... */
+  put_u32 (b, 9);
+  put_str (b, name);
+  put_u32 (b, 1);
+  put_u32 (b, 0);
+  put_u32 (b, 2);
+  put_u32 (b, out);
+  put_u32 (b, act);
+  put_u32 (b, 0);
+  put_u32 (b, 2);
+  put_u32 (b, w_id);
+  put_u32 (b, b_id);
+}
+
+gboolean
+spp_cli_model_read_head (const char *path, SppCliFcHead *head, GError **error)
+{
+  g_auto (Parsed) m = { 0 };
+  if (!model_parse (path, &m, error))
+    return FALSE;
+  memset (head, 0, sizeof *head);
+  for (guint i = 0; i < m.layers->len; i++) {
+    const Layer *l = &g_array_index (m.layers, Layer, i);
+    if (l->section != 1)
+      continue;
+    const Tensor *w = l->n_tensors >= 1
+        ? &g_array_index (m.tensors, Tensor, l->tensors[0]) : NULL;
+    const Tensor *b = l->n_tensors >= 2
+        ? &g_array_index (m.tensors, Tensor, l->tensors[1]) : NULL;
+    guint n = head->n_layers;
+    if (l->op != 9 || l->n_iparams < 2 || l->iparams[1] != 1 || w == NULL
+        || w->n_dims != 2 || n >= SPP_CLI_FC_MAX
+        || (n > 0 && w->dims[1] != head->dims[n])
+        || (b && b->n_floats != w->dims[0])) {
+      spp_cli_fc_head_clear (head);
+      g_set_error (error, SPP_ERROR, SPP_ERROR_INVAL,
+                   "%s: head layer %u is not an fc layer with ReLU (at most "
+                   "%d): only such heads can be fine-tuned; give --fc to "
+                   "replace it", path, i, SPP_CLI_FC_MAX);
+      return FALSE;
+    }
+    head->dims[n] = w->dims[1];
+    head->dims[n + 1] = w->dims[0];
+    head->weight[n] = g_new (float, w->n_floats);
+    memcpy (head->weight[n], w->data, w->n_floats * sizeof (float));
+    head->bias[n] = g_new0 (float, w->dims[0]);
+    if (b)
+      memcpy (head->bias[n], b->data, b->n_floats * sizeof (float));
+    head->n_layers++;
+  }
+  return TRUE;
+}
+
+void
+spp_cli_fc_head_clear (SppCliFcHead *head)
+{
+  for (guint i = 0; i < SPP_CLI_FC_MAX; i++) {
+    g_clear_pointer (&head->weight[i], g_free);
+    g_clear_pointer (&head->bias[i], g_free);
+  }
+  head->n_layers = 0;
+}
+
+gboolean
+spp_cli_model_write (const char *in_path, const char *out_path,
+                     const SppCliDetectorParams *p, GError **error)
+{
+  g_autoptr (GError) err = NULL;
+  g_auto (Parsed) m = { 0 };
+  if (!model_parse (in_path, &m, error))
+    return FALSE;
+
+  /* Metadata: keep each entry's bytes unless its key is replaced. */
+  g_autoptr (GByteArray) kv = g_byte_array_new ();
+  guint32 out_kv = 0;
+  float in_scale = 1.0f;
+  Cursor c = { (const guint8 *) m.contents, m.len, m.kv_start, in_path,
+               error };
+  for (guint32 i = 0; i < m.n_kv; i++) {
+    gsize start = c.pos;
+    const char *key;
+    guint32 klen = 0, type = 0, et, count = 1, n;
+    const char *s;
+    /* Checked by model_parse. */
+    str (&c, &key, &klen, "");
+    u32 (&c, &type, "");
+    et = type;
+    if (type == 4) {
+      u32 (&c, &et, "");
+      u32 (&c, &count, "");
+    }
+    for (guint32 j = 0; j < count; j++)
+      et == 3 ? str (&c, &s, &n, "") : skip (&c, 4, "");
+    /* compute_features() applied the input's own feature scale to what
+     * we trained on, so the output's is the product (unless the head that
+     * scale was for is replaced). */
+    if (type == 2 && klen == strlen ("detect.feature_scale")
+        && !memcmp (key, "detect.feature_scale", klen)
+        && !p->replace_head) {
+      memcpy (&in_scale, c.p + c.pos - 4, 4);
+      if (!(in_scale > 0 && in_scale < 1e30f))
+        in_scale = 1.0f;
+    }
+    if (!replaced_key (key, klen, p)) {
+      g_byte_array_append (kv, c.p + start, c.pos - start);
+      out_kv++;
+    }
+  }
+
+  /* Dropped: svm.* and bbox.*, and with replace_head the head's layers
+   * and their tensors. */
+  GArray *ts = m.tensors;
+  for (guint i = 0; i < ts->len; i++) {
+    Tensor *t = &g_array_index (ts, Tensor, i);
+    t->drop = replaced_tensor (t->name, strlen (t->name));
+  }
+  for (guint i = 0; i < m.layers->len; i++) {
+    const Layer *l = &g_array_index (m.layers, Layer, i);
+    for (guint32 j = 0; j < l->n_tensors; j++) {
+      Tensor *t = &g_array_index (ts, Tensor, l->tensors[j]);
+      if (p->replace_head && l->section == 1)
+        t->drop = TRUE;
+      else if (t->drop) {
+        g_set_error (error, SPP_ERROR, SPP_ERROR_FORMAT,
+                     "%s: layer %u uses tensor %s", in_path, i, t->name);
+        return FALSE;
+      }
+    }
+  }
+  g_autofree guint32 *remap = g_new (guint32, MAX (ts->len, 1));
+  guint32 n_kept = 0;
+  for (guint i = 0; i < ts->len; i++) {
+    Tensor *t = &g_array_index (ts, Tensor, i);
+    remap[i] = t->drop ? G_MAXUINT32 : n_kept;
+    if (!t->drop)
+      g_array_index (ts, Tensor, n_kept++) = *t;
+    else
+      g_free (t->name);
+  }
+  g_array_set_clear_func (ts, NULL);
+  g_array_set_size (ts, n_kept);
+  g_array_set_clear_func (ts, clear_tensor);
+
+  /* Layers, with renumbered tensor ids, then the new head. */
+  g_autoptr (GByteArray) layers = g_byte_array_new ();
+  guint32 n_layers = 0;
+  for (guint i = 0; i < m.layers->len; i++) {
+    const Layer *l = &g_array_index (m.layers, Layer, i);
+    if (p->replace_head && l->section == 1)
+      continue;
+    g_byte_array_append (layers, c.p + l->start, l->end - l->start);
+    put_u32 (layers, l->n_tensors);
+    for (guint32 j = 0; j < l->n_tensors; j++)
+      put_u32 (layers, remap[l->tensors[j]]);
+    n_layers++;
+  }
+  if (p->replace_head && p->head) {
+    const SppCliFcHead *h = p->head;
+    for (guint i = 0; i < h->n_layers; i++) {
+      char name[32];
+      g_snprintf (name, sizeof name, "fc%u.weight", 6 + i);
+      put_fc_layer (layers, i, h->dims[i + 1], 1, ts->len, ts->len + 1);
+      add_tensor (ts, name, h->weight[i], h->dims[i + 1], h->dims[i]);
+      g_snprintf (name, sizeof name, "fc%u.bias", 6 + i);
+      add_tensor (ts, name, h->bias[i], h->dims[i + 1], 0);
+      n_layers++;
+    }
+  }
+  if (n_layers == 0) {
+    g_set_error (error, SPP_ERROR, SPP_ERROR_FORMAT, "%s: no layers",
+                 in_path);
+    return FALSE;
   }
 
   /* The new entries. */

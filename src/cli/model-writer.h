@@ -5,6 +5,24 @@
 
 #include <glib.h>
 
+#define SPP_CLI_FC_MAX 4
+
+/* A head of fc layers with ReLU (fc6, fc7, ... in ZF-5 terms): layer i
+ * maps dims[i] floats to dims[i + 1]; weight[i] is dims[i + 1] x dims[i],
+ * row-major, as the model file stores it. */
+typedef struct {
+  guint n_layers;
+  guint dims[SPP_CLI_FC_MAX + 1];
+  float *weight[SPP_CLI_FC_MAX];
+  float *bias[SPP_CLI_FC_MAX];
+} SppCliFcHead;
+
+void spp_cli_fc_head_clear (SppCliFcHead *head);
+/* Reads the head of the model at @path: fc layers with ReLU only (an
+ * INVAL error for any other head); none gives n_layers 0. */
+gboolean spp_cli_model_read_head (const char *path, SppCliFcHead *head,
+                                  GError **error);
+
 typedef struct {
   guint n_classes;                /* K */
   const char *const *labels;      /* K */
@@ -25,6 +43,11 @@ typedef struct {
   /* detect.scales trained with (NULL: keep the input's). */
   const guint *scales;
   guint n_scales;
+  /* TRUE: the input's head layers and their tensors are dropped and @head
+   * (NULL or no layers: none, the SVMs read the pooled vector) is written
+   * in their place; feature_scale is then not multiplied by the input's. */
+  gboolean replace_head;
+  const SppCliFcHead *head;
 } SppCliDetectorParams;
 
 /* Copies @in_path to @out_path (through a temporary file renamed into

@@ -1,9 +1,11 @@
 /* spp train: the paper's recipe on fixed conv features (SPEC 2.5-2.9):
  * per-class linear SVMs with hard-negative mining, R-CNN box regression
  * on the pooled SPP vector, then Platt scaling and per-class thresholds
- * on a validation split. docs/training.md is the user's guide. */
+ * on a validation split; optionally the fc layers are fine-tuned first
+ * (SPEC 2.8, finetune.c). docs/training.md is the user's guide. */
 #include "cli.h"
 #include "coco.h"
+#include "finetune.h"
 #include "model-writer.h"
 
 #include "spp/spp.h"
@@ -81,6 +83,13 @@ typedef struct {
   float scale; /* 20 / mean norm, applied to the features we got */
   SppTensor *pooled, *feat;
   SppCliProgress progress;
+  /* Fine-tuning (SPEC 2.8): the head, the model file holding it, and the
+   * windows collected for it (pooled rows of D, labels 0 = background). */
+  SppCliFcHead head;
+  char *head_path;
+  GArray *ft_x, *ft_y;
+  guint ft_pos_cap, ft_neg_cap;
+  gsize ft_budget; /* bytes */
 } Train;
 
 static void
@@ -348,6 +357,43 @@ max_iou (const SppCocoImage *im, const int *cat_class, int k, const SppBox *b,
   return best;
 }
 
+/* The windows of image @index: its ground-truth boxes (as annotated),
+ * then its proposals (computed or read on first use) clipped to the
+ * frame, as detection clips them before scoring and regressing
+ * (*n_props of them). NULL on error. */
+static SppBox *
+image_windows (Train *t, guint index, const SppImage *frame, guint *n_props,
+               GError **error)
+{
+  const SppCocoImage *im = g_ptr_array_index (t->coco->images, index);
+  if (!get_props (t, index, frame, error))
+    return NULL;
+  const Props *p = &t->props[index];
+  const guint n_gt = im->boxes->len;
+  SppBox *boxes = g_new (SppBox, MAX (n_gt + p->n, 1));
+  memcpy (boxes, im->boxes->data, n_gt * sizeof (SppBox));
+  *n_props = 0;
+  for (guint i = 0; i < p->n; i++) {
+    SppBox b = p->boxes[i];
+    if (clip_box (&b, frame->width, frame->height))
+      boxes[n_gt + (*n_props)++] = b;
+  }
+  return boxes;
+}
+
+/* Partial Fisher-Yates: the first @take of @a (guint) become a random
+ * pick of it. */
+static void
+pick_first (GArray *a, guint take, GRand *rand)
+{
+  for (guint q = 0; q < MIN (take, a->len); q++) {
+    guint r = q + g_rand_int_range (rand, 0, a->len - q);
+    guint tmp = g_array_index (a, guint, q);
+    g_array_index (a, guint, q) = g_array_index (a, guint, r);
+    g_array_index (a, guint, r) = tmp;
+  }
+}
+
 /* Pass 1: proposals, positives, a random start of negatives, box
  * regression pairs, feature norms. */
 static gboolean
@@ -356,19 +402,12 @@ first_pass_image (guint index, const SppImage *frame, gpointer user_data,
 {
   Train *t = user_data;
   const SppCocoImage *im = g_ptr_array_index (t->coco->images, index);
-  if (!get_props (t, index, frame, error))
+  const guint n_gt = im->boxes->len;
+  guint n_props;
+  g_autofree SppBox *boxes = image_windows (t, index, frame, &n_props,
+                                            error);
+  if (boxes == NULL)
     return FALSE;
-  const Props *p = &t->props[index];
-  const guint n_gt = im->boxes->len, n = n_gt + p->n;
-  g_autofree SppBox *boxes = g_new (SppBox, MAX (n, 1));
-  memcpy (boxes, im->boxes->data, n_gt * sizeof (SppBox));
-  /* Clipped, as detection clips before scoring and regressing. */
-  guint n_props = 0;
-  for (guint i = 0; i < p->n; i++) {
-    SppBox b = p->boxes[i];
-    if (clip_box (&b, frame->width, frame->height))
-      boxes[n_gt + n_props++] = b;
-  }
   if (!spp_detector_compute_features (t->det, frame, boxes, n_gt + n_props,
                                       t->pooled, t->feat, error))
     return FALSE;
@@ -414,18 +453,83 @@ first_pass_image (guint index, const SppImage *frame, gpointer user_data,
         g_array_append_vals (c->bbox_t, tg, 1);
       }
     }
-    /* Partial Fisher-Yates: the first neg_init of a random order. */
     guint take = MIN (t->neg_init, negs->len);
+    pick_first (negs, take, rand);
     for (guint a = 0; a < take && c->neg.n < t->max_neg; a++) {
-      guint b = a + g_rand_int_range (rand, 0, negs->len - a);
-      guint tmp = g_array_index (negs, guint, a);
-      g_array_index (negs, guint, a) = g_array_index (negs, guint, b);
-      g_array_index (negs, guint, b) = tmp;
       guint i = g_array_index (negs, guint, a);
       guint64 key = ((guint64) index << 32) | i;
       rows_add (&c->neg, f + (gsize) (n_gt + i) * t->F, key);
       g_hash_table_add (c->neg_keys, key_new (key));
     }
+  }
+  spp_cli_progress_step (&t->progress);
+  return TRUE;
+}
+
+/* Fine-tuning windows (SPEC 2.8): IoU >= 0.5 with a box of a trained
+ * class is that class, IoU in [0.1, 0.5) with every box is background,
+ * the rest is left out; per image a seeded random pick of at most
+ * ft_pos_cap positives (ground-truth boxes included) and ft_neg_cap
+ * background windows. */
+#define FT_POS_IOU 0.5f
+#define FT_BG_IOU 0.1f
+
+static gboolean
+finetune_pass_image (guint index, const SppImage *frame, gpointer user_data,
+                     GError **error)
+{
+  Train *t = user_data;
+  const SppCocoImage *im = g_ptr_array_index (t->coco->images, index);
+  guint n_props;
+  g_autofree SppBox *boxes = image_windows (t, index, frame, &n_props,
+                                            error);
+  if (boxes == NULL)
+    return FALSE;
+  const guint n = im->boxes->len + n_props;
+  g_autoptr (GArray) pos = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GArray) neg = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autofree guint8 *label = g_new (guint8, MAX (n, 1));
+  for (guint i = 0; i < n; i++) {
+    float best = 0;
+    for (guint k = 0; k < t->K; k++) {
+      float o = max_iou (im, t->cat_class, (int) k, &boxes[i], NULL);
+      if (o > best) {
+        best = o;
+        label[i] = (guint8) (k + 1);
+      }
+    }
+    if (best >= FT_POS_IOU)
+      g_array_append_val (pos, i);
+    else if (best >= FT_BG_IOU) {
+      label[i] = 0;
+      g_array_append_val (neg, i);
+    }
+  }
+  g_autoptr (GRand) rand = g_rand_new_with_seed (
+      t->seed * 2654435761u + (guint32) im->id * 40503u + 7919u);
+  GArray *sets[2] = { pos, neg };
+  const guint caps[2] = { t->ft_pos_cap, t->ft_neg_cap };
+  /* Only the picked windows need pooling. */
+  g_autofree SppBox *picked = g_new (SppBox, MAX (caps[0] + caps[1], 1));
+  g_autofree guint8 *picked_label = g_new (guint8, MAX (caps[0] + caps[1], 1));
+  guint n_picked = 0;
+  for (int s = 0; s < 2; s++) {
+    GArray *a = sets[s];
+    guint take = MIN (caps[s], a->len);
+    pick_first (a, take, rand);
+    for (guint q = 0; q < take; q++) {
+      guint i = g_array_index (a, guint, q);
+      picked[n_picked] = boxes[i];
+      picked_label[n_picked++] = label[i];
+    }
+  }
+  if (n_picked > 0) {
+    if (!spp_detector_compute_features (t->det, frame, picked, n_picked,
+                                        t->pooled, NULL, error))
+      return FALSE;
+    g_array_append_vals (t->ft_x, spp_tensor_const_data (t->pooled),
+                         n_picked);
+    g_array_append_vals (t->ft_y, picked_label, n_picked);
   }
   spp_cli_progress_step (&t->progress);
   return TRUE;
@@ -448,16 +552,11 @@ mine_image (guint index, const SppImage *frame, gpointer user_data,
 {
   Train *t = user_data;
   const SppCocoImage *im = g_ptr_array_index (t->coco->images, index);
-  if (!get_props (t, index, frame, error))
+  guint n;
+  g_autofree SppBox *windows = image_windows (t, index, frame, &n, error);
+  if (windows == NULL)
     return FALSE;
-  const Props *p = &t->props[index];
-  g_autofree SppBox *boxes = g_new (SppBox, MAX (p->n, 1));
-  guint n = 0;
-  for (guint i = 0; i < p->n; i++) {
-    SppBox b = p->boxes[i];
-    if (clip_box (&b, frame->width, frame->height))
-      boxes[n++] = b;
-  }
+  const SppBox *boxes = windows + im->boxes->len; /* the proposals */
   if (!spp_detector_compute_features (t->det, frame, boxes, n, t->pooled,
                                       t->feat, error))
     return FALSE;
@@ -635,14 +734,19 @@ usage (FILE *f)
 "                 [--images-root DIR] [--labels a,b] [--val-fraction 0.2]\n"
 "                 [--max-proposals 1000] [--scales 576] [--seed 1]\n"
 "                 [--threads N] [--cache DIR] [--memory-mb 1024]\n"
-"                 [--svm-c 0.001]\n"
+"                 [--svm-c 0.001] [--fc 256,128|none] [--finetune-fc N]\n"
+"                 [--finetune-lr 0.01]\n"
 "Trains one linear SVM per class on the model's fixed features (SPEC\n"
 "2.7: hard-negative mining, C 1e-3 on features scaled to mean norm 20),\n"
 "box regressors on the pooled SPP vector (SPEC 2.9) and, on the\n"
 "validation images, Platt scaling and per-class thresholds (best F1 at\n"
 "IoU 0.5). Images whose \"split\" is train / val are used as such, other\n"
 "splits (test, heldout) never; without splits, --val-fraction of the\n"
-"images (chosen by --seed) validate. See docs/training.md.\n");
+"images (chosen by --seed) validate. --finetune-fc N first fine-tunes the\n"
+"fc layers (the input's, or new ones from --fc) for N epochs on windows\n"
+"of the training images (SPEC 2.8: softmax over classes + background,\n"
+"SGD with momentum, dropout); the SVMs then read the new fc output.\n"
+"See docs/training.md.\n");
 }
 
 static void
@@ -663,6 +767,12 @@ train_clear (Train *t)
       g_free (t->props[i].boxes);
   g_free (t->props);
   g_free (t->cat_class);
+  spp_cli_fc_head_clear (&t->head);
+  if (t->head_path)
+    g_unlink (t->head_path);
+  g_clear_pointer (&t->head_path, g_free);
+  g_clear_pointer (&t->ft_x, g_array_unref);
+  g_clear_pointer (&t->ft_y, g_array_unref);
   g_clear_pointer (&t->pooled, spp_tensor_free);
   g_clear_pointer (&t->feat, spp_tensor_free);
   g_clear_pointer (&t->det, spp_detector_free);
@@ -686,12 +796,138 @@ logit (float c, float a)
   return logf (c / (1.0f - c)) / a;
 }
 
+/* --fc / --finetune-fc: builds the head (the input's, new fc layers, or
+ * none), fine-tunes it on windows of the training images (SPEC 2.8),
+ * and writes trunk + head to t->head_path, which then replaces the input
+ * model for everything after (features, SVMs, the output's layers). */
+static gboolean
+prepare_head (Train *t, const char *model_path, const char *fc_arg,
+              const SppCliFinetuneParams *ft, const GArray *train_idx,
+              const char *const *labels, const char *out_path,
+              const guint *scales, guint n_scales, GString *desc,
+              GError **error)
+{
+  guint widths[SPP_CLI_FC_MAX], n_widths = 0;
+  if (fc_arg && g_strcmp0 (fc_arg, "none") != 0) {
+    g_auto (GStrv) parts = g_strsplit (fc_arg, ",", -1);
+    for (; parts[n_widths]; n_widths++) {
+      char *end;
+      guint64 v = g_ascii_strtoull (parts[n_widths], &end, 10);
+      if (n_widths == SPP_CLI_FC_MAX || *end || end == parts[n_widths]
+          || v < 1 || v > 65536) {
+        g_set_error (error, SPP_ERROR, SPP_ERROR_INVAL,
+                     "--fc %s: expected 'none' or 1 to %d widths in "
+                     "1..65536, e.g. 256,128", fc_arg, SPP_CLI_FC_MAX);
+        return FALSE;
+      }
+      widths[n_widths] = (guint) v;
+    }
+  } else if (fc_arg == NULL) {
+    if (!spp_cli_model_read_head (model_path, &t->head, error))
+      return FALSE;
+  }
+  const gboolean fresh = fc_arg != NULL;
+  if (ft->epochs > 0 && (fresh ? n_widths == 0 : t->head.n_layers == 0)) {
+    g_set_error (error, SPP_ERROR, SPP_ERROR_INVAL,
+                 "--finetune-fc: %s has no fc layers to fine-tune; give "
+                 "--fc 256,128 to create them", fresh ? "--fc none" : model_path);
+    return FALSE;
+  }
+  if (fresh && n_widths == 0)
+    g_string_append (desc, "no fc head (SVMs on the pooled vector)");
+  else if (fresh)
+    g_string_append_printf (desc, "new head fc %s (ReLU, He init, seed %u)",
+                            fc_arg, ft->seed);
+  else
+    g_string_append_printf (desc, "the input's %u fc layers",
+                            t->head.n_layers);
+  float input_scale = 1.0f;
+  if (ft->epochs > 0 && t->K > 255) {
+    g_set_error (error, SPP_ERROR, SPP_ERROR_INVAL,
+                 "--finetune-fc: %u classes, at most 255", t->K);
+    return FALSE;
+  }
+  if (ft->epochs > 0) {
+    /* Memory: half the budget, 128 windows per image at most, 25%
+     * positive as in a mini-batch. */
+    gsize cap = t->ft_budget / ((gsize) t->D * sizeof (float));
+    guint per_image = (guint) MIN (128, cap / MAX (train_idx->len, 1));
+    if (per_image < 4) {
+      g_set_error (error, SPP_ERROR, SPP_ERROR_INVAL,
+                   "--memory-mb is too small to keep fine-tuning windows "
+                   "(%u per image)", per_image);
+      return FALSE;
+    }
+    t->ft_pos_cap = per_image / 4;
+    t->ft_neg_cap = per_image - t->ft_pos_cap;
+    t->ft_x = g_array_new (FALSE, FALSE, sizeof (float) * t->D);
+    t->ft_y = g_array_new (FALSE, FALSE, 1);
+    spp_cli_progress_start (&t->progress, "spp train: fine-tuning windows",
+                            train_idx->len);
+    if (!spp_coco_foreach_image (t->coco, t->images_root,
+                                 (const guint *) train_idx->data,
+                                 train_idx->len, finetune_pass_image, t,
+                                 error))
+      return FALSE;
+    guint n_pos = 0;
+    for (guint i = 0; i < t->ft_y->len; i++)
+      n_pos += t->ft_y->data[i] != 0;
+    fprintf (stderr, "spp train: fine-tuning on %u windows (%u positive, "
+             "%u background, %u floats each)\n", t->ft_y->len, n_pos,
+             t->ft_y->len - n_pos, t->D);
+    input_scale = spp_cli_finetune_input_scale (
+        (const float *) t->ft_x->data, t->ft_x->len, t->D);
+  }
+  if (fresh && n_widths > 0)
+    spp_cli_fc_head_init (&t->head, t->D, widths, n_widths, input_scale,
+                          ft->seed);
+  if (ft->epochs > 0) {
+    if (!spp_cli_finetune (&t->head, t->K, (const float *) t->ft_x->data,
+                           (const guint8 *) t->ft_y->data, t->ft_y->len, ft,
+                           error))
+      return FALSE;
+    g_string_append_printf (desc, ", fine-tuned %u epochs on %u windows "
+                            "(softmax over classes + background, SGD lr %g "
+                            "momentum %g decay %g, dropout %g, batch %u, %g "
+                            "positive)", ft->epochs, t->ft_y->len, ft->lr,
+                            ft->momentum, ft->weight_decay, ft->dropout,
+                            ft->batch, ft->pos_fraction);
+    g_clear_pointer (&t->ft_x, g_array_unref);
+    g_clear_pointer (&t->ft_y, g_array_unref);
+  }
+
+  /* Trunk + head, with placeholder SVMs (the loader wants labels). */
+  const guint F = t->head.n_layers ? t->head.dims[t->head.n_layers] : t->D;
+  g_autofree float *zeros = g_new0 (float, (gsize) t->K * F + t->K);
+  g_autofree float *thr = g_new (float, t->K);
+  for (guint k = 0; k < t->K; k++)
+    thr[k] = 0.5f;
+  SppCliDetectorParams p = {
+    t->K, labels, thr, F, zeros, zeros + (gsize) t->K * F, t->D, NULL, NULL,
+    1.0f, 1.0f, 0.0f, NULL, t->pp.max_boxes, t->pp.min_size, scales,
+    n_scales, TRUE, &t->head };
+  t->head_path = g_strconcat (out_path, ".head", NULL);
+  if (!spp_cli_model_write (model_path, t->head_path, &p, error))
+    return FALSE;
+  g_clear_pointer (&t->det, spp_detector_free);
+  g_clear_pointer (&t->model, spp_model_unref);
+  t->model = spp_model_load (t->head_path, error);
+  if (t->model == NULL)
+    return FALSE;
+  t->det = spp_detector_new_for_features (t->model, error);
+  return t->det != NULL
+      && (scales == NULL
+          || spp_detector_set_scales (t->det, scales, n_scales, error));
+}
+
 int
 spp_cli_train (int argc, char **argv)
 {
   g_autofree char *model_path = NULL, *ann_path = NULL, *out_path = NULL;
   g_autofree char *root = NULL, *cache = NULL, *labels_arg = NULL;
-  g_autofree char *scales_arg = NULL;
+  g_autofree char *scales_arg = NULL, *fc_arg = NULL;
+  int finetune_epochs = 0;
+  double ft_lr = 0.01;
   double val_fraction = 0.2, svm_c = SVM_C_DEFAULT;
   int max_props = 1000, seed = 1, threads = 0, memory_mb = 1024, min_size = 20;
   GError *error = NULL;
@@ -710,6 +946,9 @@ spp_cli_train (int argc, char **argv)
     { "cache", 0, 0, G_OPTION_ARG_FILENAME, &cache, "proposal cache folder", "DIR" },
     { "svm-c", 0, 0, G_OPTION_ARG_DOUBLE, &svm_c, "SVM C (paper: 0.001)", "C" },
     { "memory-mb", 0, 0, G_OPTION_ARG_INT, &memory_mb, "budget for cached features", "MB" },
+    { "fc", 0, 0, G_OPTION_ARG_STRING, &fc_arg, "new fc head replacing the input's: widths (256,128) or none", "LIST" },
+    { "finetune-fc", 0, 0, G_OPTION_ARG_INT, &finetune_epochs, "fine-tune the fc layers for N epochs first (0: no)", "N" },
+    { "finetune-lr", 0, 0, G_OPTION_ARG_DOUBLE, &ft_lr, "fine-tuning learning rate (0.01)", "LR" },
     { NULL }
   };
   int parsed = spp_cli_parse_options ("train", entries, NULL, usage, &argc,
@@ -718,7 +957,9 @@ spp_cli_train (int argc, char **argv)
     return parsed;
   if (argc != 1 || !model_path || !ann_path || !out_path
       || !(val_fraction >= 0 && val_fraction < 1) || max_props < 1
-      || max_props > 100000 || threads < 0 || memory_mb < 16 || !(svm_c > 0 && svm_c < 1e6)) {
+      || max_props > 100000 || threads < 0 || memory_mb < 16 || !(svm_c > 0 && svm_c < 1e6)
+      || finetune_epochs < 0 || finetune_epochs > 100000
+      || !(ft_lr > 0 && ft_lr < 10)) {
     usage (stderr);
     return 2;
   }
@@ -853,6 +1094,24 @@ spp_cli_train (int argc, char **argv)
   t.D = spp_model_get_pooled_size (t.model);
   t.pooled = spp_tensor_new (0, 0, 0, 0);
   t.feat = spp_tensor_new (0, 0, 0, 0);
+  t.props = g_new0 (Props, t.coco->images->len);
+  /* A new or fine-tuned head first (SPEC 2.10: cache, fine-tune, SVM). */
+  const char *base_path = model_path;
+  g_autoptr (GString) head_desc = g_string_new (NULL);
+  if (fc_arg || finetune_epochs > 0) {
+    SppCliFinetuneParams ft;
+    spp_cli_finetune_params_init (&ft);
+    ft.epochs = (guint) finetune_epochs;
+    ft.lr = (float) ft_lr;
+    ft.seed = t.seed;
+    t.ft_budget = ((gsize) memory_mb << 20) / 2;
+    if (!prepare_head (&t, model_path, fc_arg, &ft, train_idx,
+                       (const char *const *) labels->pdata, out_path, scales,
+                       n_scales, head_desc, &error))
+      return fail (&t, error);
+    base_path = t.head_path;
+    g_string_prepend (head_desc, "; ");
+  }
   /* The head width: one box's features tell it. */
   {
     guint8 px[3 * 32 * 32] = { 0 };
@@ -879,7 +1138,6 @@ spp_cli_train (int argc, char **argv)
                                          NULL);
     c->w = g_new0 (float, t.F + 1);
   }
-  t.props = g_new0 (Props, t.coco->images->len);
   fprintf (stderr, "spp train: %u classes, %u train / %u val images, "
            "features %u (pooled %u), up to %u cached negatives and %u box "
            "pairs per class\n", t.K, train_idx->len, val_idx->len, t.F, t.D,
@@ -959,8 +1217,8 @@ spp_cli_train (int argc, char **argv)
   SppCliDetectorParams p = {
     K, (const char *const *) labels->pdata, thresholds, F, svm_w, svm_b, D,
     bbox_w, bbox_b, t.scale, CAL_A, 0.0f, NULL, t.pp.max_boxes,
-    t.pp.min_size, scales, n_scales };
-  if (!spp_cli_model_write (model_path, tmp_path, &p, &error))
+    t.pp.min_size, scales, n_scales, FALSE, NULL };
+  if (!spp_cli_model_write (base_path, tmp_path, &p, &error))
     return fail (&t, error);
   g_autoptr (SppModel) cal_model = spp_model_load (tmp_path, &error);
   g_unlink (tmp_path);
@@ -1059,14 +1317,14 @@ spp_cli_train (int argc, char **argv)
       "norm %g, one hard-negative pass), ridge box regression (lambda %g, "
       "pairs IoU >= %.1f), Platt scaling and best-F1 thresholds on %u "
       "validation images (%s); %u training images of %s, %u proposals "
-      "each, seed %d",
+      "each, seed %d%s",
       spp_model_get_name (t.model), svm_c, SVM_POS_WEIGHT, SVM_BIAS_MULT,
       t.scale, TARGET_NORM, BBOX_LAMBDA, BBOX_IOU, cal_idx->len,
-      summary->str, train_idx->len, ann_path, max_props, seed);
+      summary->str, train_idx->len, ann_path, max_props, seed, head_desc->str);
   p.score_a = A;
   p.score_b = B;
   p.description = desc;
-  if (!spp_cli_model_write (model_path, out_path, &p, &error))
+  if (!spp_cli_model_write (base_path, out_path, &p, &error))
     return fail (&t, error);
   fprintf (stderr, "spp train: wrote %s in %.1f s\n", out_path,
            (g_get_monotonic_time () - t_start) / 1e6);
