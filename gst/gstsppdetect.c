@@ -575,7 +575,8 @@ run_inference (GstSppDetect * self, const SppImage * img, guint64 frame_no,
   GST_LOG_OBJECT (self, "frame %" G_GUINT64_FORMAT ": %u proposals (%s), "
       "%u detections, %" G_GINT64_FORMAT " us", frame_no, n_boxes,
       action == SPP_TRACKER_REUSED ? "reused" : action == SPP_TRACKER_SHIFTED
-      ? "shifted" : "recomputed", n_dets, dt);
+      ? "shifted" : action == SPP_TRACKER_PARTIAL ? "partial" : "recomputed",
+      n_dets, dt);
   return TRUE;
 }
 

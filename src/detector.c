@@ -7,6 +7,7 @@
 #include "spp/net.h"
 #include "spp/pyramid.h"
 #include "blas-private.h"
+#include "layers-private.h"
 #include "model-private.h"
 #include "net-private.h"
 #include "parallel-private.h"
@@ -36,6 +37,8 @@ struct _SppDetector {
   SppTensor *pooled, *feat, *scores, *deltas;
   float *pool_scratch[SPP_MAX_WORKERS]; /* one per pooling worker */
   gsize pool_scratch_size;
+  float *pool_row[SPP_MAX_WORKERS];     /* a window's row, fused scoring */
+  gsize pool_row_size;
   GArray *windows; /* SppBox, clipped proposals kept */
   GArray *window_scale; /* guint */
   GArray *dets;    /* SppDetection */
@@ -109,8 +112,10 @@ spp_detector_free (SppDetector *d)
   spp_tensor_free (d->feat);
   spp_tensor_free (d->scores);
   spp_tensor_free (d->deltas);
-  for (int t = 0; t < SPP_MAX_WORKERS; t++)
+  for (int t = 0; t < SPP_MAX_WORKERS; t++) {
     g_free (d->pool_scratch[t]);
+    g_free (d->pool_row[t]);
+  }
   g_array_unref (d->windows);
   g_array_unref (d->window_scale);
   g_array_unref (d->dets);
@@ -198,6 +203,39 @@ prepare_input (SppDetector *d, const SppImage *frame, int w, int h,
   return TRUE;
 }
 
+/* out (n_out) = w (n_out x D) . x (D), for the few outputs of the SVMs and
+ * box regressors read straight off a pooled row: eight outputs at a time,
+ * so the x loads are shared and the accumulators are independent chains.
+ * (OpenBLAS packs the whole left matrix before a product this skinny.) */
+typedef float SppV16 __attribute__ ((vector_size (64)));
+
+SPP_HOT_LOOP static void
+row_dot (const float *x, const float *w, gsize D, int n_out, float *out)
+{
+  const gsize D16 = D / 16 * 16;
+  for (int o0 = 0; o0 < n_out; o0 += 8) {
+    const int no = MIN (8, n_out - o0);
+    SppV16 acc[8] = { 0 };
+    for (gsize j = 0; j < D16; j += 16) {
+      SppV16 xv, wv;
+      memcpy (&xv, x + j, sizeof xv);
+      for (int o = 0; o < no; o++) {
+        memcpy (&wv, w + (gsize) (o0 + o) * D + j, sizeof wv);
+        acc[o] += xv * wv;
+      }
+    }
+    for (int o = 0; o < no; o++) {
+      const float *wo = w + (gsize) (o0 + o) * D;
+      float sum = 0;
+      for (gsize j = D16; j < D; j++)
+        sum += x[j] * wo[j];
+      for (int l = 0; l < 16; l++)
+        sum += acc[o][l];
+      out[o0 + o] = sum;
+    }
+  }
+}
+
 static void
 pool_range (gpointer data, int begin, int end, int worker)
 {
@@ -218,6 +256,35 @@ pool_range (gpointer data, int begin, int end, int worker)
   }
 }
 
+/* Without fc layers the SVMs and regressors read the pooled rows directly:
+ * pool each window into a row that stays in L1 and score it at once,
+ * instead of writing N x D floats (38 MB for 3000 windows of 3200) and
+ * reading them back. */
+static void
+pool_score_range (gpointer data, int begin, int end, int worker)
+{
+  SppDetector *d = data;
+  const SppModel *m = d->model;
+  const gsize D = m->pooled_size;
+  const int n_out = 5 * m->n_classes;
+  const float *pooled_w, *bbox_w;
+  spp_model_get_binmajor ((SppModel *) m, &pooled_w, &bbox_w);
+  float *row = d->pool_row[worker];
+  float *out = spp_tensor_data (d->feat);
+  for (int i = begin; i < end; i++) {
+    const SppBox *b = &g_array_index (d->windows, SppBox, i);
+    guint s = g_array_index (d->window_scale, guint, i);
+    SppBox scaled = { b->x * d->fx[s], b->y * d->fy[s], b->w * d->fx[s],
+                      b->h * d->fy[s] };
+    int cells[4];
+    spp_pyramid_project_box (&scaled, m->stride, m->offset, d->pool[s].w,
+                             d->pool[s].h, cells);
+    spp_pool_map_window (&d->pool[s], m->levels, m->n_levels, cells, FALSE,
+                         d->pool_scratch[worker], row);
+    row_dot (row, pooled_w, D, n_out, out + (gsize) i * n_out);
+  }
+}
+
 static gboolean
 ensure_pool_scratch (SppDetector *d)
 {
@@ -230,6 +297,13 @@ ensure_pool_scratch (SppDetector *d)
       d->pool_scratch[t] = g_new (float, scratch);
     }
     d->pool_scratch_size = scratch;
+  }
+  if (m->pooled_size > d->pool_row_size) {
+    for (int t = 0; t < SPP_MAX_WORKERS; t++) {
+      g_free (d->pool_row[t]);
+      d->pool_row[t] = g_new (float, m->pooled_size);
+    }
+    d->pool_row_size = m->pooled_size;
   }
   return TRUE;
 }
@@ -271,7 +345,7 @@ collect_windows (SppDetector *d, int W, int H, const SppBox *proposals,
  * (the weights reading it are permuted to match). */
 static gboolean
 pool_spp (SppDetector *d, const SppImage *frame, const guint used[],
-          GError **error)
+          gboolean fuse_scores, GError **error)
 {
   const SppModel *m = d->model;
   const int W = frame->width, H = frame->height;
@@ -297,9 +371,16 @@ pool_spp (SppDetector *d, const SppImage *frame, const guint used[],
   }
   double t0 = now ();
   ensure_pool_scratch (d);
-  if (!spp_tensor_reshape (d->pooled, n, (int) m->pooled_size, 1, 1, error))
-    return FALSE;
-  spp_parallel_for (n, pool_range, d);
+  if (fuse_scores) {
+    if (!spp_tensor_reshape (d->feat, n, 5 * m->n_classes, 1, 1, error))
+      return FALSE;
+    spp_parallel_for (n, pool_score_range, d);
+  } else {
+    if (!spp_tensor_reshape (d->pooled, n, (int) m->pooled_size, 1, 1,
+                             error))
+      return FALSE;
+    spp_parallel_for (n, pool_range, d);
+  }
   d->timings.spp += now () - t0;
   return TRUE;
 }
@@ -356,7 +437,7 @@ pool_rcnn (SppDetector *d, const SppImage *frame, GError **error)
 
 /* The head, SVMs, regressors, threshold and NMS over the pooled rows. */
 static gboolean
-score_windows (SppDetector *d, int W, int H, GError **error)
+score_windows (SppDetector *d, int W, int H, gboolean fused, GError **error)
 {
   const SppModel *m = d->model;
   const guint n = d->windows->len;
@@ -383,13 +464,16 @@ score_windows (SppDetector *d, int W, int H, GError **error)
       && !spp_tensor_reshape (d->deltas, n, 4 * K, 1, 1, error))
     return FALSE;
   if (!has_head && m->bbox_w) {
-    /* SVMs and regressors both read the pooled rows (N x D, large):
-     * one GEMM over the K + 4K stacked weight rows reads them once. */
-    if (!spp_tensor_reshape (d->feat, n, 5 * K, 1, 1, error))
-      return FALSE;
+    /* SVMs and regressors both read the pooled rows: one pass over the
+     * K + 4K stacked weight rows, done while pooling (pool_score_range). */
+    if (!fused) {
+      if (!spp_tensor_reshape (d->feat, n, 5 * K, 1, 1, error))
+        return FALSE;
+      for (guint i = 0; i < n; i++)
+        row_dot (pooled + (gsize) i * D, pooled_w, D, 5 * K,
+                 spp_tensor_data (d->feat) + (gsize) i * 5 * K);
+    }
     float *both = spp_tensor_data (d->feat);
-    spp_sgemm (SPP_BLAS_NO_TRANS, SPP_BLAS_TRANS, n, 5 * K, (int) D, 1.0f,
-               pooled, (int) D, pooled_w, (int) D, 0.0f, both, 5 * K);
     deltas = spp_tensor_data (d->deltas);
     for (guint i = 0; i < n; i++) {
       for (int k = 0; k < K; k++)
@@ -460,9 +544,13 @@ detect (SppDetector *d, const SppImage *frame, const SppBox *proposals,
                              n_proposals, used);
   d->timings.n_windows = n;
   if (n > 0) {
+    const SppModel *m = d->model;
+    /* R-CNN pools every window from its own forward, so never fused */
+    gboolean fused = !rcnn && m->n_trunk == m->n_layers && m->bbox_w;
     gboolean ok = rcnn ? pool_rcnn (d, frame, error)
-                       : pool_spp (d, frame, used, error);
-    if (!ok || !score_windows (d, frame->width, frame->height, error)) {
+                       : pool_spp (d, frame, used, fused, error);
+    if (!ok || !score_windows (d, frame->width, frame->height, fused,
+                               error)) {
       g_array_set_size (d->dets, 0);
       return FALSE;
     }
@@ -519,7 +607,7 @@ spp_detector_compute_features (SppDetector *d, const SppImage *frame,
     return features == NULL
            || spp_tensor_reshape (features, 0, (int) m->head_size, 1, 1,
                                   error);
-  if (!pool_spp (d, frame, used, error))
+  if (!pool_spp (d, frame, used, FALSE, error))
     return FALSE;
   /* Head features from the bin-major rows, as detection computes them. */
   if (features) {

@@ -1,6 +1,8 @@
 /* SPP-net vs R-CNN on one frame, and the SPP stage breakdown.
- * Usage: detector-bench MODEL FRAME.rgb WIDTH HEIGHT [RCNN_WINDOWS]
- * FRAME.rgb is packed RGB. Proposals: selective search fast, 2000 boxes.
+ * Usage: detector-bench MODEL FRAME.rgb WIDTH HEIGHT [RCNN_WINDOWS [SCALE
+ *        [MAX_PROPOSALS]]]
+ * FRAME.rgb is packed RGB. Proposals: selective search fast, 2000 boxes
+ * (or MAX_PROPOSALS); the one-scale run uses 688 (or SCALE).
  * Prints "key value" lines (detector_bench.py formats them). */
 #include "spp/spp.h"
 #include "detector-private.h"
@@ -39,6 +41,10 @@ main (int argc, char **argv)
   }
   int w = atoi (argv[3]), h = atoi (argv[4]);
   int rcnn_n = argc > 5 ? atoi (argv[5]) : 100;
+  static guint one[] = { 688 };
+  if (argc > 6)
+    one[0] = (guint) atoi (argv[6]);
+  guint max_props = argc > 7 ? (guint) atoi (argv[7]) : 2000;
   g_autofree char *rgb = NULL;
   gsize len;
   if (!g_file_get_contents (argv[2], &rgb, &len, &error)
@@ -55,7 +61,7 @@ main (int argc, char **argv)
   SppImage img = { SPP_PIXEL_RGB, w, h, { (guint8 *) rgb }, { w * 3 } };
   SppProposalParams pp;
   spp_proposal_params_init (&pp);
-  pp.max_boxes = 2000;
+  pp.max_boxes = max_props;
   guint n_props;
   double t0 = now ();
   g_autofree SppBox *props = spp_proposals_compute (&img, &pp, &n_props,
@@ -65,7 +71,6 @@ main (int argc, char **argv)
   guint n_dets;
   spp_detector_set_threshold (det, 0.5f);
 
-  static const guint one[] = { 688 };
   static const guint five[] = { 480, 576, 688, 864, 1200 };
   const struct { const char *tag; const guint *s; guint n; } runs[] = {
     { "spp1", one, 1 }, { "spp5", five, 5 },
