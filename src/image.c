@@ -1,5 +1,6 @@
 /* sppdetect: checking frames, converting them to RGB and resizing. */
 #include "spp/image.h"
+#include "image-private.h"
 #include "spp/error.h"
 
 #include <math.h>
@@ -227,6 +228,15 @@ gboolean
 spp_image_resize_rgb (const SppImage *src, guint8 *dst, int dst_w, int dst_h,
                       int dst_stride, GError **error)
 {
+  return spp_image_resize_rgb_rows (src, dst, dst_w, dst_h, dst_stride, 0,
+                                    dst_h, error);
+}
+
+gboolean
+spp_image_resize_rgb_rows (const SppImage *src, guint8 *dst, int dst_w,
+                           int dst_h, int dst_stride, int row_begin,
+                           int row_end, GError **error)
+{
   if (!spp_image_validate (src, error))
     return FALSE;
   if (dst == NULL || dst_w < 1 || dst_h < 1
@@ -235,6 +245,12 @@ spp_image_resize_rgb (const SppImage *src, guint8 *dst, int dst_w, int dst_h,
                  "resize: destination %dx%d stride %d, expected a buffer, "
                  "sizes >= 1 and stride >= 3 * width", dst_w, dst_h,
                  dst_stride);
+    return FALSE;
+  }
+  if (row_begin < 0 || row_end > dst_h || row_begin > row_end) {
+    g_set_error (error, SPP_ERROR, SPP_ERROR_INVAL,
+                 "resize: rows [%d, %d) outside [0, %d)", row_begin, row_end,
+                 dst_h);
     return FALSE;
   }
   int sw = src->width, sh = src->height;
@@ -264,7 +280,7 @@ spp_image_resize_rgb (const SppImage *src, guint8 *dst, int dst_w, int dst_h,
   for (int i = 0; i < ny; i++)
     tags[i] = -1;
 
-  for (int dy = 0; dy < dst_h; dy++) {
+  for (int dy = row_begin; dy < row_end; dy++) {
     const Taps *ty = &yt[dy];
     for (int k = 0; k < ty->n; k++) {
       int sy = ty->start + k, slot = sy % ny;

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "spp/error.h"
 #include "spp/image.h"
+#include "image-private.h"
 
 /* BT.601 limited range, worked out by hand for Y = 16, 235, 128, 81 with
  * U = 90, V = 200: e.g. Y = 128: 1.164383 * 112 = 130.41; R = 130.41 +
@@ -188,6 +189,42 @@ test_odd_sizes (void)
   g_assert_cmpint (small[0], ==, 128);
 }
 
+/* Bands resized separately (as the detector does on several threads)
+ * must give the whole call's bytes: each band restarts the ring of
+ * horizontally resampled rows at an arbitrary source row. */
+static void
+test_bands (void)
+{
+  enum { SW = 37, SH = 23 };
+  guint8 px[SW * SH * 3];
+  guint32 r = 12345;
+  for (gsize i = 0; i < sizeof px; i++) {
+    r = r * 1103515245u + 12345u;
+    px[i] = (guint8) (r >> 16);
+  }
+  SppImage img = { SPP_PIXEL_RGB, SW, SH, { px }, { SW * 3 } };
+  const int sizes[][2] = { { 19, 11 }, { 53, 31 }, { 37, 7 }, { 5, 40 } };
+  for (gsize k = 0; k < G_N_ELEMENTS (sizes); k++) {
+    int w = sizes[k][0], h = sizes[k][1];
+    g_autofree guint8 *whole = g_malloc ((gsize) w * h * 3);
+    g_autofree guint8 *bands = g_malloc ((gsize) w * h * 3);
+    g_assert_true (spp_image_resize_rgb (&img, whole, w, h, w * 3, NULL));
+    for (int split = 1; split < h; split += 3) {
+      memset (bands, 0xAA, (gsize) w * h * 3);
+      g_assert_true (spp_image_resize_rgb_rows (&img, bands, w, h, w * 3, 0,
+                                                split, NULL));
+      g_assert_true (spp_image_resize_rgb_rows (&img, bands, w, h, w * 3,
+                                                split, h, NULL));
+      g_assert_cmpmem (bands, (gsize) w * h * 3, whole, (gsize) w * h * 3);
+    }
+  }
+  GError *err = NULL;
+  guint8 out[3 * 4 * 3];
+  g_assert_false (spp_image_resize_rgb_rows (&img, out, 3, 4, 9, 2, 5, &err));
+  g_assert_error (err, SPP_ERROR, SPP_ERROR_INVAL);
+  g_clear_error (&err);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -200,5 +237,6 @@ main (int argc, char **argv)
   g_test_add_func ("/image/bilinear-enlarge", test_bilinear_enlarge);
   g_test_add_func ("/image/validate", test_validate);
   g_test_add_func ("/image/odd-sizes", test_odd_sizes);
+  g_test_add_func ("/image/bands", test_bands);
   return g_test_run ();
 }
