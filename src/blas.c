@@ -28,6 +28,7 @@ typedef void (*SgemmFunc) (int order, int ta, int tb, int m, int n, int k,
 typedef char *(*CorenameFunc) (void);
 typedef int (*GetThreadsFunc) (void);
 typedef void (*SetThreadsFunc) (int);
+typedef int (*GetParallelFunc) (void);
 
 static struct {
   GModule *module;
@@ -35,6 +36,7 @@ static struct {
   CorenameFunc corename;
   GetThreadsFunc get_threads;
   SetThreadsFunc set_threads;
+  GetParallelFunc get_parallel;
   char *error_message;
 } blas;
 
@@ -116,6 +118,8 @@ blas_open (gpointer data)
                    (gpointer *) &blas.get_threads);
   g_module_symbol (blas.module, "openblas_set_num_threads",
                    (gpointer *) &blas.set_threads);
+  g_module_symbol (blas.module, "openblas_get_parallel",
+                   (gpointer *) &blas.get_parallel);
   return NULL;
 }
 
@@ -169,4 +173,53 @@ spp_blas_set_num_threads (int n)
 {
   if (spp_blas_init (NULL) && blas.set_threads != NULL && n > 0)
     blas.set_threads (n);
+}
+
+/* OpenBLAS's threading: 0 sequential, 1 its own pthreads pool, 2 OpenMP,
+ * -1 unknown. */
+static int
+blas_parallel_mode (void)
+{
+  if (!spp_blas_init (NULL) || blas.get_parallel == NULL)
+    return -1;
+  return blas.get_parallel ();
+}
+
+gboolean
+spp_blas_can_run_per_thread (void)
+{
+  int mode = blas_parallel_mode ();
+  /* The OpenMP build frees per-thread buffers when the count drops,
+   * under GEMMs that other threads may be running: not there. */
+  return mode == 0 || (mode == 1 && blas.set_threads && blas.get_threads);
+}
+
+/* The thread count is process-wide: it stays 1 while any caller is
+ * inside a begin/end pair (GEMMs of other threads meanwhile run on
+ * fewer cores, correctly) and is put back after the last. */
+static GMutex per_thread_lock;
+static int per_thread_users, per_thread_saved;
+
+void
+spp_blas_per_thread_begin (void)
+{
+  if (blas_parallel_mode () != 1)
+    return;
+  g_mutex_lock (&per_thread_lock);
+  if (per_thread_users++ == 0) {
+    per_thread_saved = blas.get_threads ();
+    blas.set_threads (1);
+  }
+  g_mutex_unlock (&per_thread_lock);
+}
+
+void
+spp_blas_per_thread_end (void)
+{
+  if (blas_parallel_mode () != 1)
+    return;
+  g_mutex_lock (&per_thread_lock);
+  if (--per_thread_users == 0)
+    blas.set_threads (per_thread_saved);
+  g_mutex_unlock (&per_thread_lock);
 }

@@ -14,6 +14,15 @@
  * is still large enough (hundreds of columns) to run at full rate. */
 #define COL_BLOCK_BYTES (4u << 20)
 
+/* Layers with small weights (ZF-5's conv1, most of NanoDet's) are
+ * memory-bound in im2col, OpenBLAS's packing and the output passes, not
+ * in the multiply: each core instead takes column panels of its own and
+ * runs im2col, a one-thread GEMM, bias and activation on a panel that
+ * stays in its L2 cache. */
+#define PANEL_MAX_WEIGHTS (64u << 10) /* floats (256 KB) */
+#define PANEL_BYTES (256u << 10)
+#define PANEL_MIN_COLS 64
+
 int
 spp_conv_out_size (int in, int k, int s, int pad_a, int pad_b, int dil)
 {
@@ -35,6 +44,24 @@ static gboolean
 is_depthwise (const SppLayer *l)
 {
   return l->groups > 1 && l->groups == l->in_c && l->out_c == l->in_c;
+}
+
+/* Columns per panel, or 0 when this layer runs in shared blocks. */
+static int
+panel_cols (const SppLayer *l, int out_h, int out_w)
+{
+  const gsize k = (gsize) (l->in_c / l->groups) * l->win.kh * l->win.kw;
+  const gsize m = l->out_c / l->groups;
+  const gsize plane = (gsize) out_h * out_w;
+  if (spp_parallel_get_n_workers () < 2 || m * k > PANEL_MAX_WEIGHTS
+      || !spp_blas_can_run_per_thread ())
+    return 0;
+  gsize cols = MAX (PANEL_BYTES / (k * sizeof (float)), PANEL_MIN_COLS);
+  cols = (cols + 15) / 16 * 16;
+  /* Worth it only with a few panels per core. */
+  if (plane < 4 * cols * spp_parallel_get_n_workers ())
+    return 0;
+  return (int) cols;
 }
 
 static int
@@ -59,67 +86,136 @@ spp_conv_scratch_size (const SppLayer *l, int in_h, int in_w)
   int ow = spp_conv_out_size (in_w, w->kw, w->sw, w->pad_l, w->pad_r,
                               w->dil_w);
   gsize k = (gsize) (l->in_c / l->groups) * w->kh * w->kw;
+  int panel = panel_cols (l, oh, ow);
+  if (panel > 0)
+    return k * panel * spp_parallel_get_n_workers ();
   return k * (gsize) col_block (l, oh, ow);
 }
 
-/* Fills col[(c*kh + i)*kw + j][p - p0] for output pixels p in [p0, p1),
- * zero where the kernel tap falls in the padding. */
+/* Row r = (c*kh + i)*kw + j of the column block: col[r][p - p0] for
+ * output pixels p in [p0, p1), zero where the tap falls in the padding. */
+static inline __attribute__ ((always_inline)) void
+im2col_row (const float *in, int in_h, int in_w, const SppWindow *w,
+            int out_w, int p0, int p1, int r, float *col)
+{
+  const int n = p1 - p0;
+  const int kj = r % w->kw, ki = (r / w->kw) % w->kh, c = r / (w->kw * w->kh);
+  const float *plane = in + (gsize) c * in_h * in_w;
+  float *dst = col + (gsize) r * n;
+  int p = p0;
+  while (p < p1) {
+    int oy = p / out_w, ox = p % out_w;
+    int run = MIN (out_w - ox, p1 - p);
+    int iy = oy * w->sh - w->pad_t + ki * w->dil_h;
+    int ix0 = ox * w->sw - w->pad_l + kj * w->dil_w;
+    float *d = dst + (p - p0);
+    if (iy < 0 || iy >= in_h) {
+      memset (d, 0, run * sizeof (float));
+    } else {
+      const float *row = plane + (gsize) iy * in_w;
+      /* Taps t in [t0, t1) land inside the row; zeros around. */
+      const int sw = w->sw;
+      int t0 = ix0 >= 0 ? 0 : (-ix0 + sw - 1) / sw;
+      int t1 = ix0 >= in_w ? 0 : (in_w - 1 - ix0) / sw + 1;
+      t0 = MIN (t0, run);
+      t1 = CLAMP (t1, t0, run);
+      for (int t = 0; t < t0; t++)
+        d[t] = 0.0f;
+      const float *src = row + ix0;
+      if (sw == 1) {
+        memcpy (d + t0, src + t0, (t1 - t0) * sizeof (float));
+      } else if (sw == 2) {
+        /* A constant stride vectorises (even-lane permutes). */
+        for (int t = t0; t < t1; t++)
+          d[t] = src[2 * t];
+      } else {
+        for (int t = t0; t < t1; t++)
+          d[t] = src[t * sw];
+      }
+      for (int t = t1; t < run; t++)
+        d[t] = 0.0f;
+    }
+    p += run;
+  }
+}
+
+/* One column block of the GEMM, out = W x col + bias:
+ *   items [0, k): im2col rows of block (p0, p1);
+ *   items [k, k + m): the block's output rows filled with the bias, so
+ *     the GEMM accumulates onto them (beta 1: no separate zeroing pass
+ *     in OpenBLAS and no bias pass over the whole map after);
+ *   items [k + m, k + 2m): the activation of the previous block's output
+ *     rows (prev_p0, prev_p1), still in cache from its GEMM.
+ * One parallel hand-off per block does all three. */
 typedef struct {
+  const SppLayer *l;
   const float *in;
-  int in_h, in_w;
-  const SppWindow *w;
-  int out_w, p0, p1;
+  int in_h, in_w, out_w;
+  int k, m;            /* im2col rows, output rows of the group */
+  int p0, p1;          /* this block; p1 == p0 when there is none */
+  int prev_p0, prev_p1; /* previous block to activate; equal when none */
   float *col;
-} Im2colJob;
+  float *out;          /* the group's output planes */
+  const float *bias;   /* the group's biases, or NULL */
+  gsize plane;
+} BlockJob;
 
 SPP_HOT_LOOP
 static void
-im2col (gpointer data, int c0, int c1, int worker)
+block_prep (gpointer data, int i0, int i1, int worker)
 {
-  const Im2colJob *j = data;
-  const float *in = j->in;
-  const int in_h = j->in_h, in_w = j->in_w, out_w = j->out_w;
-  const int p0 = j->p0, p1 = j->p1;
-  const SppWindow *w = j->w;
-  float *col = j->col;
-  const int n = p1 - p0;
-  for (int c = c0; c < c1; c++) {
-    const float *plane = in + (gsize) c * in_h * in_w;
-    for (int ki = 0; ki < w->kh; ki++)
-      for (int kj = 0; kj < w->kw; kj++) {
-        float *dst = col + ((gsize) (c * w->kh + ki) * w->kw + kj) * n;
-        int p = p0;
-        while (p < p1) {
-          int oy = p / out_w, ox = p % out_w;
-          int run = MIN (out_w - ox, p1 - p);
-          int iy = oy * w->sh - w->pad_t + ki * w->dil_h;
-          int ix0 = ox * w->sw - w->pad_l + kj * w->dil_w;
-          float *d = dst + (p - p0);
-          if (iy < 0 || iy >= in_h) {
-            memset (d, 0, run * sizeof (float));
-          } else {
-            const float *row = plane + (gsize) iy * in_w;
-            /* Taps t in [t0, t1) land inside the row; zeros around. */
-            const int sw = w->sw;
-            int t0 = ix0 >= 0 ? 0 : (-ix0 + sw - 1) / sw;
-            int t1 = ix0 >= in_w ? 0 : (in_w - 1 - ix0) / sw + 1;
-            t0 = MIN (t0, run);
-            t1 = CLAMP (t1, t0, run);
-            for (int t = 0; t < t0; t++)
-              d[t] = 0.0f;
-            if (sw == 1) {
-              memcpy (d + t0, row + ix0 + t0, (t1 - t0) * sizeof (float));
-            } else {
-              const float *src = row + ix0;
-              for (int t = t0; t < t1; t++)
-                d[t] = src[t * sw];
-            }
-            for (int t = t1; t < run; t++)
-              d[t] = 0.0f;
-          }
-          p += run;
-        }
+  const BlockJob *j = data;
+  const SppLayer *l = j->l;
+  for (int i = i0; i < i1; i++) {
+    if (i < j->k) {
+      if (j->p1 > j->p0)
+        im2col_row (j->in, j->in_h, j->in_w, &l->win, j->out_w, j->p0,
+                    j->p1, i, j->col);
+    } else if (i < j->k + j->m) {
+      if (j->p1 > j->p0) {
+        const int o = i - j->k;
+        const float b = j->bias ? j->bias[o] : 0.0f;
+        float *row = j->out + (gsize) o * j->plane + j->p0;
+        for (int t = 0; t < j->p1 - j->p0; t++)
+          row[t] = b;
       }
+    } else if (j->prev_p1 > j->prev_p0) {
+      const int o = i - j->k - j->m;
+      spp_act_forward (l->act, l->slope,
+                       j->out + (gsize) o * j->plane + j->prev_p0,
+                       j->prev_p1 - j->prev_p0);
+    }
+  }
+}
+
+/* Panel mode (PANEL_BYTES): items are column panels; each worker runs
+ * the whole layer on its own panels with its own scratch. */
+typedef struct {
+  BlockJob b;
+  const float *weight;
+  int cols;
+} PanelJob;
+
+static void
+panels (gpointer data, int q0, int q1, int worker)
+{
+  const PanelJob *j = data;
+  BlockJob b = j->b;
+  b.col = j->b.col + (gsize) worker * b.k * j->cols;
+  for (int q = q0; q < q1; q++) {
+    b.p0 = q * j->cols;
+    b.p1 = MIN (b.p0 + j->cols, (int) b.plane);
+    b.prev_p0 = b.prev_p1 = 0;
+    block_prep (&b, 0, b.k + b.m, worker);
+    spp_sgemm (SPP_BLAS_NO_TRANS, SPP_BLAS_NO_TRANS, b.m, b.p1 - b.p0, b.k,
+               1.0f, j->weight, b.k, b.col, b.p1 - b.p0, 1.0f,
+               b.out + b.p0, (int) b.plane);
+    if (b.l->act != SPP_ACT_NONE) {
+      b.prev_p0 = b.p0;
+      b.prev_p1 = b.p1;
+      b.p0 = b.p1 = 0;
+      block_prep (&b, b.k + b.m, b.k + 2 * b.m, worker);
+    }
   }
 }
 
@@ -194,20 +290,49 @@ spp_conv_forward (const SppLayer *l, const float *in, int in_h, int in_w,
                  1.0f, weight + (gsize) gi * ocg * k, k,
                  in + (gsize) gi * icg * plane, (int) plane, 0.0f,
                  out + (gsize) gi * ocg * plane, (int) plane);
+  } else if (panel_cols (l, out_h, out_w) > 0) {
+    const int cols = panel_cols (l, out_h, out_w);
+    const gsize in_plane = (gsize) in_h * in_w;
+    spp_blas_per_thread_begin ();
+    for (int gi = 0; gi < g; gi++) {
+      PanelJob job = { { l, in + (gsize) gi * icg * in_plane, in_h, in_w,
+                         out_w, k, ocg, 0, 0, 0, 0, scratch,
+                         out + (gsize) gi * ocg * plane,
+                         l->bias ? l->bias->data + (gsize) gi * ocg : NULL,
+                         plane },
+                       weight + (gsize) gi * ocg * k, cols };
+      spp_parallel_for ((int) ((plane + cols - 1) / cols), panels, &job);
+    }
+    spp_blas_per_thread_end ();
+    return;
   } else {
     const int block = col_block (l, out_h, out_w);
     const gsize in_plane = (gsize) in_h * in_w;
+    const int has_act = l->act != SPP_ACT_NONE;
     for (int gi = 0; gi < g; gi++) {
-      const float *gin = in + (gsize) gi * icg * in_plane;
+      BlockJob job = { l, in + (gsize) gi * icg * in_plane, in_h, in_w, out_w,
+                       k, ocg, 0, 0, 0, 0, scratch,
+                       out + (gsize) gi * ocg * plane,
+                       l->bias ? l->bias->data + (gsize) gi * ocg : NULL,
+                       plane };
       for (int p0 = 0; p0 < (int) plane; p0 += block) {
-        int p1 = MIN (p0 + block, (int) plane);
-        Im2colJob job = { gin, in_h, in_w, w, out_w, p0, p1, scratch };
-        spp_parallel_for (icg, im2col, &job);
-        spp_sgemm (SPP_BLAS_NO_TRANS, SPP_BLAS_NO_TRANS, ocg, p1 - p0, k,
-                   1.0f, weight + (gsize) gi * ocg * k, k, scratch, p1 - p0,
-                   0.0f, out + (gsize) gi * ocg * plane + p0, (int) plane);
+        job.p0 = p0;
+        job.p1 = MIN (p0 + block, (int) plane);
+        spp_parallel_for (k + ocg + (has_act ? ocg : 0), block_prep, &job);
+        spp_sgemm (SPP_BLAS_NO_TRANS, SPP_BLAS_NO_TRANS, ocg, job.p1 - p0, k,
+                   1.0f, weight + (gsize) gi * ocg * k, k, scratch,
+                   job.p1 - p0, 1.0f, job.out + p0, (int) plane);
+        job.prev_p0 = p0;
+        job.prev_p1 = job.p1;
+      }
+      if (has_act) {
+        /* The last block's activation. */
+        job.p0 = job.p1 = 0;
+        job.k = 0;
+        spp_parallel_for (2 * ocg, block_prep, &job);
       }
     }
+    return;
   }
   if (l->bias)
     spp_bias_act_forward (l->act, l->slope, l->bias->data, out, l->out_c,

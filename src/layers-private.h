@@ -20,6 +20,14 @@ int spp_conv_out_size (int in, int k, int s, int pad_a, int pad_b, int dil);
 int spp_pool_out_size (int in, int k, int s, int pad_a, int pad_b,
                        gboolean ceil_mode);
 
+/* GEMMs called from several of our threads at once, each on one core
+ * (src/blas.c): possible with OpenBLAS's sequential and pthreads builds;
+ * between begin and end, OpenBLAS runs every GEMM on the calling thread
+ * alone. */
+gboolean spp_blas_can_run_per_thread (void);
+void spp_blas_per_thread_begin (void);
+void spp_blas_per_thread_end (void);
+
 /* Scratch floats spp_conv_forward needs for this shape (im2col). */
 gsize spp_conv_scratch_size (const SppLayer *l, int in_h, int in_w);
 void spp_conv_forward (const SppLayer *l, const float *in, int in_h, int in_w,
@@ -28,10 +36,53 @@ void spp_conv_forward (const SppLayer *l, const float *in, int in_h, int in_w,
 void spp_pool_forward (const SppLayer *l, const float *in, int c, int in_h,
                        int in_w, float *out, int out_h, int out_w);
 
+/* Max pooling along one row: out[ox] = max of in[x] over the window's
+ * columns (clipped to [0, in_w)); in holds the column maxima. */
+static inline __attribute__ ((always_inline)) void
+spp_max_pool_row (const float *restrict in, int in_w, const SppWindow *w,
+                  float *restrict out, int out_w)
+{
+  int ox = 0;
+  if (w->kw == 3 && w->sw == 2) {
+    /* The common 3/2 pool: interior windows with constant offsets
+     * vectorise (even/odd lane permutes). */
+    const int p = w->pad_l;
+    for (; ox < out_w && ox * 2 - p < 0; ox++) {
+      int x0 = 0, x1 = MIN (ox * 2 - p + 3, in_w);
+      float m = in[x0];
+      for (int x = x0 + 1; x < x1; x++)
+        m = in[x] > m ? in[x] : m;
+      out[ox] = m;
+    }
+    int end = ox;
+    while (end < out_w && end * 2 - p + 3 <= in_w)
+      end++;
+    for (; ox < end; ox++) {
+      float m = in[2 * ox - p];
+      m = in[2 * ox - p + 1] > m ? in[2 * ox - p + 1] : m;
+      m = in[2 * ox - p + 2] > m ? in[2 * ox - p + 2] : m;
+      out[ox] = m;
+    }
+  }
+  for (; ox < out_w; ox++) {
+    int x0 = MAX (ox * w->sw - w->pad_l, 0);
+    int x1 = MIN (ox * w->sw - w->pad_l + w->kw, in_w);
+    float m = in[x0];
+    for (int x = x0 + 1; x < x1; x++)
+      m = in[x] > m ? in[x] : m;
+    out[ox] = m;
+  }
+}
+
 /* scratch: spp_lrn_scratch_size floats. */
 gsize spp_lrn_scratch_size (int h, int w);
 void spp_lrn_forward (const SppLayer *l, const float *in, int c, int h, int w,
                       float *out, float *scratch);
+/* A within-channel LRN (lrn) and the max pool reading it (pool) in one
+ * pass: out is the pool's output. */
+void spp_lrn_pool_forward (const SppLayer *lrn, const SppLayer *pool,
+                           const float *in, int c, int h, int w, float *out,
+                           int out_h, int out_w);
 
 /* In place; slope used by LeakyReLU. */
 void spp_act_forward (SppAct act, float slope, float *x, gsize n);

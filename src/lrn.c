@@ -29,6 +29,21 @@ pow_neg (float *restrict x, gsize n, float beta)
   }
 }
 
+/* r[x] = sum of s[x-half .. x+half] inside [0, w): one shifted,
+ * vectorisable add per tap. Both within-channel kernels sum in this
+ * order, so they give the same bits. */
+static inline __attribute__ ((always_inline)) void
+box_sum_row (const float *restrict s, float *restrict r, int w, int half)
+{
+  memcpy (r, s, w * sizeof (float));
+  for (int d = 1; d <= half; d++) {
+    for (int x = 0; x + d < w; x++)
+      r[x] += s[x + d];
+    for (int x = d; x < w; x++)
+      r[x] += s[x - d];
+  }
+}
+
 typedef struct {
   const SppLayer *l;
   const float *in;
@@ -56,19 +71,10 @@ lrn_within (gpointer data, int c0, int c1, int worker)
     float *restrict b = out + ch * plane;
     for (gsize i = 0; i < plane; i++)
       sq[i] = a[i] * a[i];
-    /* Separable box sum with zero padding: along rows (one shifted,
-     * vectorisable add per tap), then down columns. */
-    for (int y = 0; y < h; y++) {
-      const float *restrict s = sq + (gsize) y * w;
-      float *restrict r = rows + (gsize) y * w;
-      memcpy (r, s, w * sizeof (float));
-      for (int d = 1; d <= half; d++) {
-        for (int x = 0; x + d < w; x++)
-          r[x] += s[x + d];
-        for (int x = d; x < w; x++)
-          r[x] += s[x - d];
-      }
-    }
+    /* Separable box sum with zero padding: along rows, then down
+     * columns. */
+    for (int y = 0; y < h; y++)
+      box_sum_row (sq + (gsize) y * w, rows + (gsize) y * w, w, half);
     for (int y = 0; y < h; y++) {
       float *restrict dst = sq + (gsize) y * w;
       int y0 = MAX (y - half, 0), y1 = MIN (y + half, h - 1);
@@ -130,6 +136,91 @@ lrn_across (gpointer data, int p0, int p1, int worker)
     for (gsize i = 0; i < np; i++)
       b[i] = a[i] * scale[i];
   }
+}
+
+/* Within-channel LRN streamed into the max pool that follows it, row by
+ * row, so the LRN map (60 MB for ZF-5's conv1 at 688x917) is never
+ * written or read back. Per channel: a ring of 2*half+1 rows of
+ * horizontal sums of squares gives each LRN row, a ring of kh LRN rows
+ * gives each pooled row as soon as its last input row exists. */
+typedef struct {
+  const SppLayer *lrn, *pool;
+  const float *in;
+  float *out;
+  int h, w, out_h, out_w;
+} LrnPoolJob;
+
+SPP_HOT_LOOP
+static void
+lrn_pool_rows (gpointer data, int c0, int c1, int worker)
+{
+  const LrnPoolJob *j = data;
+  const SppLayer *l = j->lrn;
+  const SppWindow *pw = &j->pool->win;
+  const int h = j->h, w = j->w, out_h = j->out_h, out_w = j->out_w;
+  const int half = l->lrn_size / 2, n_hs = 2 * half + 1, kh = pw->kh;
+  const float scale = l->lrn_alpha / (float) (l->lrn_size * l->lrn_size);
+  const gsize plane = (gsize) h * w;
+  /* n_hs sum rows, squares, scale, kh LRN rows, column maxima. */
+  float *buf = g_new (float, (gsize) (n_hs + kh + 3) * w);
+  float *hs = buf, *sq = hs + (gsize) n_hs * w, *sc = sq + w;
+  float *lrows = sc + w, *vmax = lrows + (gsize) kh * w;
+
+  for (int ch = c0; ch < c1; ch++) {
+    const float *a = j->in + ch * plane;
+    float *o = j->out + (gsize) ch * out_h * out_w;
+    int oy = 0;
+    for (int r = 0; r < h + half; r++) {
+      if (r < h) {
+        /* Row r's horizontal box sum of squares, zero padded. */
+        const float *restrict src = a + (gsize) r * w;
+        for (int x = 0; x < w; x++)
+          sq[x] = src[x] * src[x];
+        box_sum_row (sq, hs + (gsize) (r % n_hs) * w, w, half);
+      }
+      const int y = r - half; /* the LRN row whose window is complete */
+      if (y < 0)
+        continue;
+      const int y0 = MAX (y - half, 0), y1 = MIN (y + half, h - 1);
+      memcpy (sc, hs + (gsize) (y0 % n_hs) * w, w * sizeof (float));
+      for (int t = y0 + 1; t <= y1; t++) {
+        const float *restrict s = hs + (gsize) (t % n_hs) * w;
+        for (int x = 0; x < w; x++)
+          sc[x] += s[x];
+      }
+      for (int x = 0; x < w; x++)
+        sc[x] = 1.0f + scale * sc[x];
+      pow_neg (sc, w, l->lrn_beta);
+      const float *restrict src = a + (gsize) y * w;
+      float *restrict b = lrows + (gsize) (y % kh) * w;
+      for (int x = 0; x < w; x++)
+        b[x] = src[x] * sc[x];
+      /* Every pooled row whose window ends at row y (windows start inside
+       * the map: spp_pool_out_size). */
+      for (; oy < out_h && MIN (oy * pw->sh - pw->pad_t + kh, h) - 1 <= y;
+           oy++) {
+        int py0 = MAX (oy * pw->sh - pw->pad_t, 0);
+        int py1 = MIN (oy * pw->sh - pw->pad_t + kh, h);
+        memcpy (vmax, lrows + (gsize) (py0 % kh) * w, w * sizeof (float));
+        for (int t = py0 + 1; t < py1; t++) {
+          const float *restrict row = lrows + (gsize) (t % kh) * w;
+          for (int x = 0; x < w; x++)
+            vmax[x] = row[x] > vmax[x] ? row[x] : vmax[x];
+        }
+        spp_max_pool_row (vmax, w, pw, o + (gsize) oy * out_w, out_w);
+      }
+    }
+  }
+  g_free (buf);
+}
+
+void
+spp_lrn_pool_forward (const SppLayer *lrn, const SppLayer *pool,
+                      const float *in, int c, int h, int w, float *out,
+                      int out_h, int out_w)
+{
+  LrnPoolJob job = { lrn, pool, in, out, h, w, out_h, out_w };
+  spp_parallel_for (c, lrn_pool_rows, &job);
 }
 
 gsize

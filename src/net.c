@@ -12,10 +12,21 @@
 
 typedef struct {
   int c, h, w;
-  int slot;     /* arena slot, or -1 for a view / the input */
+  int slot;     /* arena slot; -1 the input, -2 a slice view, -3 none */
   float *data;  /* resolved during forward */
   int last_use; /* index of the last layer reading this node */
+  /* Concat placement: the node is written straight into channels of
+   * the concat node `owner` (itself when it has its own storage), at
+   * `offset` floats, so the concat copies nothing. */
+  guint owner;
+  gsize offset;
 } Node;
+
+/* What the arena planner decided beyond the nodes. */
+enum {
+  FUSE_NONE = 0,
+  FUSE_LRN_POOL = 1, /* this LRN and the max pool after it run as one */
+};
 
 struct _SppNet {
   SppModel *model;
@@ -24,6 +35,7 @@ struct _SppNet {
   SppTensor *head[2]; /* ping-pong buffers for the head */
   Node *nodes;
   int *slot_busy;
+  guint8 *fuse;       /* FUSE_* per trunk layer */
   int planned_h, planned_w;
 };
 
@@ -42,6 +54,7 @@ spp_net_new (SppModel *model, GError **error)
   net->head[1] = spp_tensor_new (0, 0, 0, 0);
   net->nodes = g_new0 (Node, model->n_trunk + 1);
   net->slot_busy = g_new0 (int, model->n_trunk + 1);
+  net->fuse = g_new0 (guint8, model->n_trunk + 1);
   net->planned_h = net->planned_w = -1;
   return net;
 }
@@ -57,6 +70,7 @@ spp_net_free (SppNet *net)
   spp_tensor_free (net->head[1]);
   g_free (net->nodes);
   g_free (net->slot_busy);
+  g_free (net->fuse);
   spp_model_unref (net->model);
   g_free (net);
 }
@@ -66,12 +80,12 @@ static gboolean
 infer_shapes (const SppModel *m, int in_h, int in_w, Node *nodes,
               GError **error)
 {
-  nodes[0] = (Node) { 3, in_h, in_w, -1, NULL, -1 };
+  nodes[0] = (Node) { 3, in_h, in_w, -1, NULL, -1, 0, 0 };
   for (guint i = 0; i < m->n_trunk; i++) {
     const SppLayer *l = &m->layers[i];
     const Node *in = &nodes[l->inputs[0]];
     Node *o = &nodes[i + 1];
-    *o = (Node) { l->out_c, in->h, in->w, -1, NULL, -1 };
+    *o = (Node) { l->out_c, in->h, in->w, -1, NULL, -1, i + 1, 0 };
     const SppWindow *w = &l->win;
     switch (l->op) {
     case SPP_OP_CONV:
@@ -136,7 +150,88 @@ spp_net_get_output_shape (const SppModel *model, int in_h, int in_w, int *c,
   return TRUE;
 }
 
-/* Assigns arena slots (slices are views of their input) and sizes them. */
+/* Follows slice views to the node that owns the memory, then concat
+ * placements to the outermost concat; *offset (if given) gets the
+ * node's position there in floats. */
+static guint
+storage_root (const SppModel *m, const Node *nodes, guint id, gsize *offset)
+{
+  gsize off = 0;
+  for (;;) {
+    if (id > 0 && nodes[id].slot == -2) {
+      const SppLayer *l = &m->layers[id - 1];
+      off += (gsize) l->slice_start * nodes[id].h * nodes[id].w;
+      id = l->inputs[0];
+    } else if (nodes[id].owner != id) {
+      off += nodes[id].offset;
+      id = nodes[id].owner;
+    } else {
+      break;
+    }
+  }
+  if (offset)
+    *offset = off;
+  return id;
+}
+
+/* Layers whose output may live inside a concat's buffer: they write
+ * their whole output, contiguously, and nothing else. */
+static gboolean
+can_place (const SppModel *m, const Node *nodes, const guint8 *fuse, guint id)
+{
+  if (id == 0 || nodes[id].owner != id || nodes[id].slot == -2)
+    return FALSE;
+  const SppLayer *l = &m->layers[id - 1];
+  switch (l->op) {
+  case SPP_OP_CONV:
+  case SPP_OP_ACT:
+  case SPP_OP_MAXPOOL:
+  case SPP_OP_AVGPOOL:
+  case SPP_OP_CONCAT:
+  case SPP_OP_SHUFFLE:
+  case SPP_OP_ADD:
+    return TRUE;
+  case SPP_OP_LRN:
+    return !fuse[id - 1];
+  default:
+    return FALSE;
+  }
+}
+
+/* Fusions and concat placements for these shapes. */
+static void
+plan_fusions (const SppModel *m, Node *nodes, guint8 *fuse)
+{
+  memset (fuse, 0, m->n_trunk + 1);
+  for (guint i = 0; i + 1 < m->n_trunk; i++) {
+    const SppLayer *l = &m->layers[i], *next = &m->layers[i + 1];
+    /* The LRN's map must have no other reader. */
+    if (l->op == SPP_OP_LRN && l->lrn_within && next->op == SPP_OP_MAXPOOL
+        && next->inputs[0] == i + 1 && nodes[i + 1].last_use == (int) i + 1)
+      fuse[i] = FUSE_LRN_POOL;
+  }
+  for (guint i = 0; i < m->n_trunk; i++) {
+    const SppLayer *l = &m->layers[i];
+    if (l->op != SPP_OP_CONCAT)
+      continue;
+    gsize off = 0;
+    const gsize plane = (gsize) nodes[i + 1].h * nodes[i + 1].w;
+    for (guint k = 0; k < l->n_inputs; k++) {
+      guint id = l->inputs[k];
+      gboolean twice = FALSE;
+      for (guint q = 0; q < l->n_inputs; q++)
+        twice |= q != k && l->inputs[q] == id;
+      if (!twice && can_place (m, nodes, fuse, id)) {
+        nodes[id].owner = i + 1;
+        nodes[id].offset = off;
+      }
+      off += (gsize) nodes[id].c * plane;
+    }
+  }
+}
+
+/* Assigns arena slots (slices are views of their input, concat inputs
+ * parts of the concat's slot) and sizes them. */
 static gboolean
 plan (SppNet *net, int in_h, int in_w, GError **error)
 {
@@ -146,54 +241,69 @@ plan (SppNet *net, int in_h, int in_w, GError **error)
 
   if (!infer_shapes (m, in_h, in_w, nodes, error))
     return FALSE;
+  for (guint i = 0; i < m->n_trunk; i++)
+    nodes[i + 1].slot = m->layers[i].op == SPP_OP_SLICE ? -2 : -1;
+  plan_fusions (m, nodes, net->fuse);
   int n_slots = 0;
   memset (net->slot_busy, 0, sizeof (int) * (m->n_trunk + 1));
   for (guint i = 0; i < m->n_trunk; i++) {
     const SppLayer *l = &m->layers[i];
     Node *o = &nodes[i + 1];
     if (l->op == SPP_OP_SLICE) {
-      o->slot = -2; /* a view into its input */
+      /* a view into its input */
+    } else if (net->fuse[i] == FUSE_LRN_POOL) {
+      o->slot = -3; /* never written */
     } else {
-      int s = 0;
-      while (s < n_slots && net->slot_busy[s])
-        s++;
-      if (s == n_slots)
-        n_slots++;
-      o->slot = s;
-      net->slot_busy[s] = 1;
-      while ((int) net->slots->len < n_slots)
-        g_ptr_array_add (net->slots, spp_tensor_new (0, 0, 0, 0));
-      SppTensor *t = g_ptr_array_index (net->slots, s);
-      gsize need = (gsize) o->c * o->h * o->w;
-      if (need > t->capacity
-          && !spp_tensor_reshape (t, 1, 1, 1, (int) need, error))
-        return FALSE;
+      const guint root = storage_root (m, nodes, i + 1, NULL);
+      if (nodes[root].slot >= 0) {
+        /* The concat's buffer exists: an earlier input made it. */
+        o->slot = nodes[root].slot;
+      } else {
+        int s = 0;
+        while (s < n_slots && net->slot_busy[s])
+          s++;
+        if (s == n_slots)
+          n_slots++;
+        o->slot = s;
+        nodes[root].slot = s;
+        net->slot_busy[s] = 1;
+        while ((int) net->slots->len < n_slots)
+          g_ptr_array_add (net->slots, spp_tensor_new (0, 0, 0, 0));
+        SppTensor *t = g_ptr_array_index (net->slots, s);
+        const Node *r = &nodes[root];
+        gsize need = (gsize) r->c * r->h * r->w;
+        if (need > t->capacity
+            && !spp_tensor_reshape (t, 1, 1, 1, (int) need, error))
+          return FALSE;
+      }
     }
     const Node *in = &nodes[l->inputs[0]];
     if (l->op == SPP_OP_CONV)
       scratch = MAX (scratch, spp_conv_scratch_size (l, in->h, in->w));
     else if (l->op == SPP_OP_LRN)
       scratch = MAX (scratch, spp_lrn_scratch_size (in->h, in->w));
-    /* Release the inputs whose last reader this was (not views: a slice
-     * holds its parent's slot until the slice itself is last read). */
-    for (guint k = 0; k < l->n_inputs; k++) {
-      guint id = l->inputs[k];
-      while (id > 0 && nodes[id].slot == -2)
-        id = m->layers[id - 1].inputs[0];
-      if (id == 0)
-        continue;
-      /* Free only when no later layer reads this node or a view of it. */
-      gboolean live = FALSE;
-      for (guint v = 1; v <= m->n_trunk && !live; v++) {
-        guint root = v;
-        while (root > 0 && nodes[root].slot == -2)
-          root = m->layers[root - 1].inputs[0];
-        if (root == id && nodes[v].last_use > (int) i)
-          live = TRUE;
+    /* A fused LRN's input is read when its pool runs: release it then. */
+    if (net->fuse[i] == FUSE_LRN_POOL)
+      continue;
+    const SppLayer *readers[2] = { l, NULL };
+    if (i > 0 && net->fuse[i - 1] == FUSE_LRN_POOL)
+      readers[1] = &m->layers[i - 1];
+    /* Release the storage whose last reader this was: no later layer
+     * reads it, a view of it or a node placed in it (a placed node not
+     * yet written is read later by its concat, so it counts). */
+    for (int r = 0; r < 2 && readers[r]; r++)
+      for (guint k = 0; k < readers[r]->n_inputs; k++) {
+        guint id = storage_root (m, nodes, readers[r]->inputs[k], NULL);
+        if (id == 0 || nodes[id].slot < 0)
+          continue;
+        gboolean live = FALSE;
+        for (guint v = 1; v <= m->n_trunk && !live; v++)
+          if (nodes[v].last_use > (int) i
+              && storage_root (m, nodes, v, NULL) == id)
+            live = TRUE;
+        if (!live)
+          net->slot_busy[nodes[id].slot] = 0;
       }
-      if (!live)
-        net->slot_busy[nodes[id].slot] = 0;
-    }
   }
   if (scratch > net->scratch->capacity
       && !spp_tensor_reshape (net->scratch, 1, 1, 1, (int) scratch, error))
@@ -201,6 +311,19 @@ plan (SppNet *net, int in_h, int in_w, GError **error)
   net->planned_h = in_h;
   net->planned_w = in_w;
   return TRUE;
+}
+
+/* The node's memory in this forward (after its layer ran, for views). */
+static float *
+node_data (SppNet *net, guint id)
+{
+  gsize off;
+  guint root = storage_root (net->model, net->nodes, id, &off);
+  if (root == 0)
+    return net->nodes[0].data + off;
+  const SppTensor *t = g_ptr_array_index (net->slots,
+                                          net->nodes[root].slot);
+  return t->data + off;
 }
 
 gboolean
@@ -235,8 +358,8 @@ spp_net_forward (SppNet *net, const SppTensor *input, SppTensor *out,
     Node *o = &nodes[i + 1];
     const Node *in = &nodes[l->inputs[0]];
     const gsize plane = (gsize) o->h * o->w;
-    if (o->slot >= 0)
-      o->data = ((SppTensor *) g_ptr_array_index (net->slots, o->slot))->data;
+    if (o->slot != -3)
+      o->data = node_data (net, i + 1);
     switch (l->op) {
     case SPP_OP_CONV:
       spp_conv_forward (l, in->data, in->h, in->w, o->data, o->h, o->w,
@@ -247,7 +370,16 @@ spp_net_forward (SppNet *net, const SppTensor *input, SppTensor *out,
       spp_act_forward (l->act, l->slope, o->data, plane * o->c);
       break;
     case SPP_OP_LRN:
-      spp_lrn_forward (l, in->data, in->c, in->h, in->w, o->data, scratch);
+      if (net->fuse[i] == FUSE_LRN_POOL) {
+        /* Runs the next layer (the pool) too. */
+        Node *p = &nodes[i + 2];
+        p->data = node_data (net, i + 2);
+        spp_lrn_pool_forward (l, &m->layers[i + 1], in->data, in->c, in->h,
+                              in->w, p->data, p->h, p->w);
+        i++;
+      } else {
+        spp_lrn_forward (l, in->data, in->c, in->h, in->w, o->data, scratch);
+      }
       break;
     case SPP_OP_MAXPOOL:
     case SPP_OP_AVGPOOL:
@@ -259,13 +391,15 @@ spp_net_forward (SppNet *net, const SppTensor *input, SppTensor *out,
       for (guint k = 0; k < l->n_inputs; k++) {
         const Node *src = &nodes[l->inputs[k]];
         gsize n = (gsize) src->c * plane;
-        memcpy (dst, src->data, n * sizeof (float));
+        /* Inputs placed in the concat's buffer are already there. */
+        if (src->data != dst) {
+          memcpy (dst, src->data, n * sizeof (float));
+        }
         dst += n;
       }
       break;
     }
     case SPP_OP_SLICE:
-      o->data = in->data + (gsize) l->slice_start * plane;
       break;
     case SPP_OP_SHUFFLE:
       spp_shuffle_forward (in->data, o->data, in->c, l->groups, plane);

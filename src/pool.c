@@ -53,15 +53,7 @@ max_pool_rows (gpointer data, int c0, int c1, int worker)
         for (int x = 0; x < in_w; x++)
           v[x] = row[x] > v[x] ? row[x] : v[x];
       }
-      float *orow = o + (gsize) oy * out_w;
-      for (int ox = 0; ox < out_w; ox++) {
-        int x0 = MAX (ox * w->sw - w->pad_l, 0);
-        int x1 = MIN (ox * w->sw - w->pad_l + w->kw, in_w);
-        float m = vmax[x0];
-        for (int x = x0 + 1; x < x1; x++)
-          m = vmax[x] > m ? vmax[x] : m;
-        orow[ox] = m;
-      }
+      spp_max_pool_row (vmax, in_w, w, o + (gsize) oy * out_w, out_w);
     }
   }
   g_free (vmax);

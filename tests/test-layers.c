@@ -1,6 +1,8 @@
 /* Every layer type, SPP and ZF-5 against PyTorch's outputs
  * (tests/vectors/gen_vectors.py writes them; see index.ini). */
 #include "spp/spp.h"
+#include "layers-private.h"
+#include "parallel-private.h"
 #include "pyramid-private.h"
 
 #include <math.h>
@@ -239,6 +241,125 @@ test_zf5 (gconstpointer data)
   assert_close (spp_tensor_const_data (y), want, no, group);
 }
 
+static void
+fill_random (float *p, gsize n, guint32 seed)
+{
+  GRand *r = g_rand_new_with_seed (seed);
+  for (gsize i = 0; i < n; i++)
+    p[i] = (float) g_rand_double_range (r, -1, 1);
+  g_rand_free (r);
+}
+
+/* Direct convolution, the definition, for checking the GEMM paths. */
+static void
+naive_conv (const SppLayer *l, const float *in, int in_h, int in_w,
+            float *out, int out_h, int out_w)
+{
+  const SppWindow *w = &l->win;
+  const float *wt = spp_tensor_const_data (l->weight);
+  for (int o = 0; o < l->out_c; o++)
+    for (int y = 0; y < out_h; y++)
+      for (int x = 0; x < out_w; x++) {
+        double s = spp_tensor_const_data (l->bias)[o];
+        for (int c = 0; c < l->in_c; c++)
+          for (int i = 0; i < w->kh; i++)
+            for (int j = 0; j < w->kw; j++) {
+              int iy = y * w->sh - w->pad_t + i, ix = x * w->sw - w->pad_l + j;
+              if (iy >= 0 && iy < in_h && ix >= 0 && ix < in_w)
+                s += wt[((o * l->in_c + c) * w->kh + i) * w->kw + j]
+                     * in[((gsize) c * in_h + iy) * in_w + ix];
+            }
+        float v = (float) s;
+        out[((gsize) o * out_h + y) * out_w + x] = v > 0 ? v : v * l->slope;
+      }
+}
+
+/* Convolution in column panels per core (small weights, big maps), in
+ * shared blocks (one worker) and with im2col's stride-2 path, against the
+ * direct loop. */
+static void
+test_conv_paths (void)
+{
+  const struct {
+    int in_c, out_c, k, s, pad, h, w;
+  } cases[] = {
+    { 8, 16, 3, 1, 1, 64, 200 },  /* NanoDet-like: panels on 2+ cores */
+    { 3, 12, 7, 2, 1, 150, 181 }, /* ZF-5 conv1-like, stride 2 */
+  };
+  for (guint t = 0; t < G_N_ELEMENTS (cases); t++) {
+    SppLayer l = { 0 };
+    l.op = SPP_OP_CONV;
+    l.in_c = cases[t].in_c;
+    l.out_c = cases[t].out_c;
+    l.groups = 1;
+    l.act = SPP_ACT_LEAKY;
+    l.slope = 0.1f;
+    l.win = (SppWindow) { cases[t].k, cases[t].k, cases[t].s, cases[t].s,
+                          cases[t].pad, cases[t].pad, cases[t].pad,
+                          cases[t].pad, 1, 1 };
+    g_autoptr (SppTensor) wt = spp_tensor_new (l.out_c, l.in_c, cases[t].k,
+                                               cases[t].k);
+    g_autoptr (SppTensor) b = spp_tensor_new (1, l.out_c, 1, 1);
+    fill_random (spp_tensor_data (wt), spp_tensor_get_size (wt), 1);
+    fill_random (spp_tensor_data (b), l.out_c, 2);
+    l.weight = wt;
+    l.bias = b;
+    const int h = cases[t].h, w = cases[t].w;
+    int oh = spp_conv_out_size (h, l.win.kh, l.win.sh, l.win.pad_t,
+                                l.win.pad_b, 1);
+    int ow = spp_conv_out_size (w, l.win.kw, l.win.sw, l.win.pad_l,
+                                l.win.pad_r, 1);
+    gsize n_in = (gsize) l.in_c * h * w, n_out = (gsize) l.out_c * oh * ow;
+    g_autofree float *in = g_new (float, n_in);
+    g_autofree float *want = g_new (float, n_out);
+    g_autofree float *got = g_new (float, n_out);
+    fill_random (in, n_in, 3);
+    naive_conv (&l, in, h, w, want, oh, ow);
+    for (int workers = 1; workers <= 2; workers++) {
+      spp_parallel_set_n_workers (workers);
+      g_autofree float *scratch
+          = g_new (float, spp_conv_scratch_size (&l, h, w));
+      memset (got, 0, n_out * sizeof (float));
+      spp_conv_forward (&l, in, h, w, got, oh, ow, scratch);
+      assert_close (got, want, n_out, "conv");
+    }
+    spp_parallel_set_n_workers (0);
+  }
+}
+
+/* LRN within channel streamed into the max pool gives the same bits as
+ * the two layers one after the other. */
+static void
+test_lrn_pool_fused (void)
+{
+  const int c = 5, h = 37, w = 45;
+  SppLayer lrn = { 0 }, pool = { 0 };
+  lrn.op = SPP_OP_LRN;
+  lrn.lrn_within = 1;
+  lrn.lrn_size = 3;
+  lrn.lrn_alpha = 0.5f;
+  lrn.lrn_beta = 0.75f;
+  lrn.lrn_k = 1.0f;
+  pool.op = SPP_OP_MAXPOOL;
+  for (int pad = 0; pad <= 1; pad++) {
+    pool.win = (SppWindow) { 3, 3, 2, 2, pad, pad, pad, pad, 1, 1 };
+    pool.ceil_mode = !pad;
+    int oh = spp_pool_out_size (h, 3, 2, pad, pad, pool.ceil_mode);
+    int ow = spp_pool_out_size (w, 3, 2, pad, pad, pool.ceil_mode);
+    gsize n = (gsize) c * h * w, no = (gsize) c * oh * ow;
+    g_autofree float *in = g_new (float, n);
+    g_autofree float *mid = g_new (float, n);
+    g_autofree float *want = g_new (float, no);
+    g_autofree float *got = g_new (float, no);
+    g_autofree float *scratch = g_new (float, spp_lrn_scratch_size (h, w));
+    fill_random (in, n, 4);
+    spp_lrn_forward (&lrn, in, c, h, w, mid, scratch);
+    spp_pool_forward (&pool, mid, c, h, w, want, oh, ow);
+    spp_lrn_pool_forward (&lrn, &pool, in, c, h, w, got, oh, ow);
+    g_assert_cmpmem (got, no * sizeof (float), want, no * sizeof (float));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -261,6 +382,8 @@ main (int argc, char **argv)
                                                      : test_zf5;
     g_test_add_data_func_full (name, g_strdup (groups[i]), f, g_free);
   }
+  g_test_add_func ("/layers/fused/conv-paths", test_conv_paths);
+  g_test_add_func ("/layers/fused/lrn-pool", test_lrn_pool_fused);
   int ret = g_test_run ();
   g_key_file_free (index_file);
   g_free (vec_dir);

@@ -1,11 +1,15 @@
 /* ZF-5 conv1-5 forward, fc6 over 2000 windows and window SPP, against the
  * OpenBLAS sgemm peak of this machine measured in the same process.
- * Usage: zf5-bench MODEL_WITH_HEAD [REPS]
+ * Usage: zf5-bench MODEL_WITH_HEAD [REPS [TRUNK_MODEL]]
+ * TRUNK_MODEL (e.g. models/nanodet-trunk.sppm) is timed at 768x576 and
+ * 512x384 as well.
  * Prints one "key value" line per figure (zf5_bench.py reads them). */
 #include "spp/spp.h"
 #include "blas-private.h"
 #include "model-private.h"
 #include "layers-private.h"
+#include "parallel-private.h"
+#include "pyramid-private.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +30,16 @@ rand_floats (gsize n, guint32 seed)
     p[i] = (float) g_rand_double_range (r, -1, 1);
   g_rand_free (r);
   return p;
+}
+
+/* A 1 x 3 x h x w input of uniform noise. */
+static SppTensor *
+rand_input (int h, int w, guint32 seed)
+{
+  g_autofree float *in = rand_floats ((gsize) 3 * h * w, seed);
+  SppTensor *x = spp_tensor_new (1, 3, h, w);
+  memcpy (spp_tensor_data (x), in, (gsize) 3 * h * w * 4);
+  return x;
 }
 
 /* Best-of-reps GFLOP/s of one sgemm shape (row-major, A m x k, B k x n). */
@@ -55,6 +69,83 @@ cmp_double (const void *a, const void *b)
   double x = *(const double *) a, y = *(const double *) b;
   return x < y ? -1 : x > y;
 }
+
+/* Median seconds of reps forwards, after one that plans the arena. */
+static double
+time_forward (SppNet *net, const SppTensor *x, SppTensor *y, int reps)
+{
+  g_autoptr (GError) error = NULL;
+  double times[64];
+  int n = CLAMP (reps, 1, 64);
+  if (!spp_net_forward (net, x, y, &error)) {
+    fprintf (stderr, "%s\n", error->message);
+    exit (1);
+  }
+  for (int r = 0; r < n; r++) {
+    double t0 = now ();
+    spp_net_forward (net, x, y, NULL);
+    times[r] = now () - t0;
+  }
+  qsort (times, n, sizeof (double), cmp_double);
+  return times[n / 2];
+}
+
+/* The detector's pooling: prepared tables, bin-major rows (its weights
+ * are permuted to match), windows split over the cores. */
+typedef struct {
+  const SppPoolMap *pm;
+  const guint *levels;
+  guint n_levels;
+  const SppBox *boxes;
+  float *scratch, *out;
+  gsize scratch_size, d;
+} BinMajorJob;
+
+static void
+pool_bin_major (gpointer data, int begin, int end, int worker)
+{
+  const BinMajorJob *j = data;
+  for (int i = begin; i < end; i++) {
+    int cells[4];
+    spp_pyramid_project_box (&j->boxes[i], 16, -20, j->pm->w, j->pm->h,
+                             cells);
+    spp_pool_map_window (j->pm, j->levels, j->n_levels, cells, FALSE,
+                         j->scratch + j->scratch_size * worker,
+                         j->out + (gsize) i * j->d);
+  }
+}
+
+/* Multiply-adds of a model's conv layers for an in_h x in_w input. */
+static double
+conv_macs (const SppModel *m, int in_h, int in_w)
+{
+  g_autofree int *hw = g_new0 (int, 2 * (m->n_trunk + 1));
+  double macs = 0;
+  hw[0] = in_h;
+  hw[1] = in_w;
+  for (guint i = 0; i < m->n_trunk; i++) {
+    const SppLayer *l = &m->layers[i];
+    const SppWindow *win = &l->win;
+    int h = hw[2 * l->inputs[0]], w = hw[2 * l->inputs[0] + 1];
+    if (l->op == SPP_OP_CONV) {
+      h = spp_conv_out_size (h, win->kh, win->sh, win->pad_t, win->pad_b,
+                             win->dil_h);
+      w = spp_conv_out_size (w, win->kw, win->sw, win->pad_l, win->pad_r,
+                             win->dil_w);
+      macs += (double) l->out_c * h * w * (l->in_c / l->groups) * win->kh
+              * win->kw;
+    } else if (l->op == SPP_OP_MAXPOOL || l->op == SPP_OP_AVGPOOL) {
+      h = spp_pool_out_size (h, win->kh, win->sh, win->pad_t, win->pad_b,
+                             l->ceil_mode);
+      w = spp_pool_out_size (w, win->kw, win->sw, win->pad_l, win->pad_r,
+                             l->ceil_mode);
+    }
+    hw[2 * (i + 1)] = h;
+    hw[2 * (i + 1) + 1] = w;
+  }
+  return macs;
+}
+
 
 int
 main (int argc, char **argv)
@@ -86,9 +177,7 @@ main (int argc, char **argv)
   const int sizes[][2] = { { 688, 917 }, { 224, 224 } };
   for (int s = 0; s < 2; s++) {
     int h = sizes[s][0], w = sizes[s][1];
-    g_autofree float *in = rand_floats ((gsize) 3 * h * w, 3);
-    g_autoptr (SppTensor) x = spp_tensor_new (1, 3, h, w);
-    memcpy (spp_tensor_data (x), in, (gsize) 3 * h * w * 4);
+    g_autoptr (SppTensor) x = rand_input (h, w, 3);
     g_autoptr (SppTensor) y = spp_tensor_new (0, 0, 0, 0);
     /* FLOPs of the conv layers, and the raw sgemm time of their shapes. */
     double flops = 0, gemm_time = 0;
@@ -120,19 +209,10 @@ main (int argc, char **argv)
     }
     double times[64];
     int n = MIN (reps, 64);
-    if (!spp_net_forward (net, x, y, &error)) { /* warm-up, plans arena */
-      fprintf (stderr, "%s\n", error->message);
-      return 1;
-    }
-    for (int r = 0; r < n; r++) {
-      double t0 = now ();
-      spp_net_forward (net, x, y, NULL);
-      times[r] = now () - t0;
-    }
-    qsort (times, n, sizeof (double), cmp_double);
-    printf ("zf5_%dx%d_ms %.2f\n", h, w, times[n / 2] * 1e3);
+    double t = time_forward (net, x, y, reps);
+    printf ("zf5_%dx%d_ms %.2f\n", h, w, t * 1e3);
     printf ("zf5_%dx%d_gflop %.3f\n", h, w, flops / 1e9);
-    printf ("zf5_%dx%d_gflops %.1f\n", h, w, flops / times[n / 2] / 1e9);
+    printf ("zf5_%dx%d_gflops %.1f\n", h, w, flops / t / 1e9);
     printf ("zf5_%dx%d_gemm_only_ms %.2f\n", h, w, gemm_time * 1e3);
     if (s == 0) {
       /* Window SPP: 2000 random windows on this conv5 map. */
@@ -159,6 +239,29 @@ main (int argc, char **argv)
       qsort (times, n, sizeof (double), cmp_double);
       printf ("spp_windows_2000_map %dx%d\n", mw, mh);
       printf ("spp_windows_2000_ms %.2f\n", times[n / 2] * 1e3);
+      {
+        /* The detector's path, table building included. */
+        int mc;
+        spp_tensor_get_shape (y, NULL, &mc, NULL, NULL);
+        const gsize ss = spp_pyramid_scratch_size (mc, levels, nl);
+        const gsize d = (gsize) mc * spp_pyramid_get_n_bins (levels, nl);
+        g_autofree float *scratch
+            = g_new (float, ss * spp_parallel_get_n_workers ());
+        g_autoptr (SppTensor) rows = spp_tensor_new (2000, (int) d, 1, 1);
+        SppPoolMap pm;
+        spp_pool_map_init (&pm);
+        BinMajorJob job = { &pm, levels, nl, boxes, scratch,
+                            spp_tensor_data (rows), ss, d };
+        for (int k = 0; k < n; k++) {
+          double t0 = now ();
+          spp_pool_map_prepare (&pm, y, NULL);
+          spp_parallel_for (2000, pool_bin_major, &job);
+          times[k] = now () - t0;
+        }
+        spp_pool_map_clear (&pm);
+        qsort (times, n, sizeof (double), cmp_double);
+        printf ("spp_windows_2000_binmajor_ms %.2f\n", times[n / 2] * 1e3);
+      }
       /* fc6 over the 2000 pooled windows: one GEMM (plus bias, ReLU). */
       if (model->n_layers > model->n_trunk) {
         const SppLayer *fc6 = &model->layers[model->n_trunk];
@@ -178,6 +281,26 @@ main (int argc, char **argv)
         printf ("fc6_2000_gflops %.1f\n", f / times[n / 2] / 1e9);
         printf ("gemm_fc6_2000 %.1f\n", g);
       }
+    }
+  }
+  if (argc > 3) {
+    /* A trunk-only model (the element's default NanoDet trunk). */
+    g_autoptr (SppModel) tm = spp_model_load (argv[3], &error);
+    g_autoptr (SppNet) tnet = tm ? spp_net_new (tm, &error) : NULL;
+    if (!tnet) {
+      fprintf (stderr, "%s\n", error->message);
+      return 1;
+    }
+    const int tsizes[][2] = { { 576, 768 }, { 384, 512 } };
+    for (int s = 0; s < 2; s++) {
+      int h = tsizes[s][0], w = tsizes[s][1];
+      g_autoptr (SppTensor) x = rand_input (h, w, 4);
+      g_autoptr (SppTensor) y = spp_tensor_new (0, 0, 0, 0);
+      double t = time_forward (tnet, x, y, reps);
+      double macs = conv_macs (tm, h, w);
+      printf ("trunk_%dx%d_ms %.2f\n", w, h, t * 1e3);
+      printf ("trunk_%dx%d_gmac %.3f\n", w, h, macs / 1e9);
+      printf ("trunk_%dx%d_gflops %.1f\n", w, h, 2 * macs / t / 1e9);
     }
   }
   printf ("sgemm_peak_gflops %.1f\n", peak);

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """ZF-5 benchmark: libspp vs PyTorch (2 threads each) and vs the OpenBLAS
 sgemm peak, all in one run. Usage (from the repo root, after building):
-  /usr/bin/python3 tests/bench/zf5_bench.py [BUILD_DIR] [REPS]
+  /usr/bin/python3 tests/bench/zf5_bench.py [BUILD_DIR] [REPS] [TRUNK_MODEL]
+TRUNK_MODEL (default models/nanodet-trunk.sppm, the element's default
+trunk; "none" skips it) is timed at 768x576 and 512x384.
 Prints a table; docs/performance.md records its output."""
 import os
 import subprocess
@@ -16,6 +18,7 @@ import zf5  # noqa: E402
 
 build = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build")
 reps = int(sys.argv[2]) if len(sys.argv) > 2 else 7
+trunk = sys.argv[3] if len(sys.argv) > 3 else os.path.join(ROOT, "models", "nanodet-trunk.sppm")
 model = os.path.join(build, "tests", "bench", "zf5-head.sppm")
 if not os.path.exists(model):
     subprocess.check_call(["/usr/bin/python3", os.path.join(ROOT, "tests", "vectors", "make_zf5.py"),
@@ -23,7 +26,8 @@ if not os.path.exists(model):
 
 cpu = [l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")][0]
 print("CPU: %s, %d cores" % (cpu, os.cpu_count()))
-out = subprocess.run([os.path.join(build, "tests", "bench", "zf5-bench"), model, str(reps)],
+out = subprocess.run([os.path.join(build, "tests", "bench", "zf5-bench"), model, str(reps)]
+                     + ([trunk] if trunk != "none" else []),
                      check=True, capture_output=True, text=True).stdout
 ours = {}
 for line in out.splitlines():
@@ -76,5 +80,13 @@ print("sgemm peak (best of 2048^3 and the conv/fc shapes): %.1f GFLOP/s, kernels
 if "fc6_2000_gflops" in ours:
     print("fc6 on 2000 windows: %s ms, %s GFLOP/s = %.0f%% of peak"
           % (ours["fc6_2000_ms"], ours["fc6_2000_gflops"], 100 * float(ours["fc6_2000_gflops"]) / peak))
-print("window SPP, 2000 windows on the %s conv5 map: %s ms"
-      % (ours["spp_windows_2000_map"], ours["spp_windows_2000_ms"]))
+print("window SPP, 2000 windows on the %s conv5 map: %s ms (public call, channel-major),"
+      " %s ms (detector path, bin-major)"
+      % (ours["spp_windows_2000_map"], ours["spp_windows_2000_ms"],
+         ours.get("spp_windows_2000_binmajor_ms", "-")))
+for w, h in [(768, 576), (512, 384)]:
+    key = "trunk_%dx%d" % (w, h)
+    if key + "_ms" in ours:
+        print("trunk %s at %dx%d: %s ms, %s GMAC, %s GFLOP/s = %.0f%% of peak"
+              % (os.path.basename(trunk), w, h, ours[key + "_ms"], ours[key + "_gmac"],
+                 ours[key + "_gflops"], 100 * float(ours[key + "_gflops"]) / peak))
