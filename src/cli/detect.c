@@ -32,12 +32,15 @@ usage (FILE *f)
            "usage: spp detect [--model FILE] [--scales 480,688] "
            "[--threshold T]\n"
            "                  [--nms IOU] [--max-proposals N] "
-           "[--mode fast|quality|single]\n"
-           "                  [--json] [--rcnn] IMAGE...\n"
+           "[--max-detections N]\n"
+           "                  [--mode fast|quality|single] [--json] [--rcnn] "
+           "IMAGE...\n"
            "Runs selective search and the SPP-net detector on each image.\n"
            "--model defaults to the bundled default model; --threshold to\n"
            "each class's own threshold in the model. --rcnn runs the R-CNN\n"
-           "baseline (every window warped and convolved on its own).\n");
+           "baseline (every window warped and convolved on its own).\n"
+           "--max-detections (100) caps each image's detections, all\n"
+           "classes together, best first, as the element does.\n");
 }
 
 int
@@ -51,6 +54,7 @@ spp_cli_detect (int argc, char **argv)
   g_autofree char *model_path = NULL, *scales_arg = NULL, *mode = NULL;
   double threshold = -1, nms = -1;
   int max_props = 0; /* 0: the model's (or the library's) */
+  int max_dets = 100; /* the detector's and the element's default */
   gboolean json = FALSE, rcnn = FALSE;
   g_autoptr (GError) error = NULL;
   GOptionEntry entries[] = {
@@ -59,6 +63,7 @@ spp_cli_detect (int argc, char **argv)
     { "threshold", 't', 0, G_OPTION_ARG_DOUBLE, &threshold, "confidence threshold 0..1", "T" },
     { "nms", 0, 0, G_OPTION_ARG_DOUBLE, &nms, "NMS IoU threshold", "IOU" },
     { "max-proposals", 0, 0, G_OPTION_ARG_INT, &max_props, "proposals per image", "N" },
+    { "max-detections", 0, 0, G_OPTION_ARG_INT, &max_dets, "detections kept per image, all classes (100)", "N" },
     { "mode", 0, 0, G_OPTION_ARG_STRING, &mode, "selective search mode", "MODE" },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "JSON output, one object per line", NULL },
     { "rcnn", 0, 0, G_OPTION_ARG_NONE, &rcnn, "R-CNN baseline: conv per warped window (slow)", NULL },
@@ -92,6 +97,11 @@ spp_cli_detect (int argc, char **argv)
              max_props);
     return 2;
   }
+  if (max_dets < 1 || max_dets > 100000) {
+    fprintf (stderr, "spp detect: --max-detections %d: expected 1..100000\n",
+             max_dets);
+    return 2;
+  }
   if (threshold > 1 || nms > 1) {
     fprintf (stderr, "spp detect: --threshold and --nms take 0..1\n");
     return 2;
@@ -120,6 +130,7 @@ spp_cli_detect (int argc, char **argv)
       return 2;
     }
   }
+  spp_detector_set_max_detections (det, (guint) max_dets);
   if (threshold >= 0)
     spp_detector_set_threshold (det, threshold);
   if (nms >= 0)
