@@ -990,6 +990,19 @@ gst_spp_detect_sink_event (GstBaseTransform * trans, GstEvent * event)
     GST_OBJECT_LOCK (self);
     self->earliest_time = GST_CLOCK_TIME_NONE;
     GST_OBJECT_UNLOCK (self);
+    /* A flushing seek: the next frame may show anything, so neither the
+     * last detections nor the proposals or the motion history carry over;
+     * the next frame is inferred afresh. (Serialized: the streaming thread
+     * is here, not in transform_ip.) */
+    g_mutex_lock (&self->results_lock);
+    self->have_results = FALSE;
+    g_mutex_unlock (&self->results_lock);
+    g_mutex_lock (&self->detect_lock);
+    if (self->tracker)
+      spp_tracker_reset (self->tracker);
+    g_mutex_unlock (&self->detect_lock);
+    self->motion_stale = TRUE;
+    self->next_infer = self->frame_count;
   }
   return GST_BASE_TRANSFORM_CLASS (gst_spp_detect_parent_class)->sink_event
       (trans, event);

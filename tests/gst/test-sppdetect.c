@@ -479,6 +479,105 @@ GST_START_TEST (test_async)
 
 GST_END_TEST;
 
+/* A flushing seek: the first frame after FLUSH_STOP is inferred afresh
+ * (not given the pre-seek detections as propagated), and frames flow on. */
+GST_START_TEST (test_flush)
+{
+  GstHarness *h = detect_harness ("I420", "threshold=0 inference-interval=3");
+  GstSegment seg;
+  MetaSummary sum;
+  GstBuffer *out;
+
+  for (guint i = 0; i < 2; i++) {
+    out = gst_harness_push_and_pull (h, make_frame ("I420", i));
+    check_metas (out, &sum);
+    fail_unless (sum.n > 0);
+    fail_unless_equals_uint64 (sum.source_frame, 0);
+    gst_buffer_unref (out);
+  }
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+  for (guint i = 2; i < 6; i++) {
+    out = gst_harness_push_and_pull (h, make_frame ("I420", i));
+    check_metas (out, &sum);
+    fail_unless (sum.n > 0, "frame %u after the flush: no detections", i);
+    /* Inferred on frame 2 (the first after the flush), then every 3rd */
+    if (i == 2 || i == 5) {
+      fail_unless_equals_int (sum.n_propagated, 0);
+      fail_unless_equals_uint64 (sum.source_frame, i);
+    } else {
+      fail_unless_equals_int (sum.n_propagated, sum.n);
+      fail_unless_equals_uint64 (sum.source_frame, 2);
+    }
+    gst_buffer_unref (out);
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* A real flushing seek back to the start in a running pipeline: frames
+ * keep their metas and the pipeline still reaches EOS. */
+static GstPadProbeReturn
+count_frames (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  guint *counts = data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+  counts[0]++;
+  if (gst_buffer_get_n_meta (buf,
+          GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE) > 0)
+    counts[1]++;
+  return GST_PAD_PROBE_OK;
+}
+
+GST_START_TEST (test_seek_pipeline)
+{
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *desc = g_strdup_printf ("videotestsrc num-buffers=20 "
+      "pattern=smpte ! video/x-raw,format=I420,width=96,height=72,"
+      "framerate=30/1 ! sppdetect model=\"%s\" threshold=0 num-threads=1 "
+      "inference-interval=4 ! fakesink name=sink sync=false", tiny_model);
+  GstElement *pipeline = gst_parse_launch (desc, &err);
+  GstElement *sink;
+  GstPad *pad;
+  GstMessage *msg;
+  GstBus *bus;
+  guint counts[2] = { 0, 0 };
+
+  fail_unless (pipeline != NULL, "%s", err ? err->message : "");
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  pad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_frames, counts,
+      NULL);
+  bus = gst_element_get_bus (pipeline);
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PAUSED) !=
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless (gst_element_get_state (pipeline, NULL, NULL, 30 * GST_SECOND)
+      == GST_STATE_CHANGE_SUCCESS);
+  fail_unless (gst_element_seek_simple (pipeline, GST_FORMAT_TIME,
+          GST_SEEK_FLAG_FLUSH, 5 * GST_SECOND / 30));
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
+      "no EOS after the seek");
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  /* The preroll frame, then frames 5..19 after the seek */
+  fail_unless (counts[0] >= 15, "%u frames reached the sink", counts[0]);
+  fail_unless_equals_int (counts[1], counts[0]);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_eight_instances)
 {
   g_autoptr (GError) err = NULL;
@@ -607,6 +706,8 @@ sppdetect_suite (void)
   tcase_add_test (tc, test_model_swap);
   tcase_add_test (tc, test_bad_models);
   tcase_add_test (tc, test_async);
+  tcase_add_test (tc, test_flush);
+  tcase_add_test (tc, test_seek_pipeline);
   tcase_add_test (tc, test_eight_instances);
   tcase_add_test (tc, test_property_stress);
   tcase_add_test (tc, test_latency);
