@@ -267,24 +267,30 @@ row_dot (const float *x, const float *w, gsize D, int n_out, float *out)
   }
 }
 
+/* Window i pooled bin-major into out, from the map of its scale. */
+static void
+pool_window (SppDetector *d, int i, int worker, float *out)
+{
+  const SppModel *m = d->model;
+  const SppBox *b = &g_array_index (d->windows, SppBox, i);
+  guint s = g_array_index (d->window_scale, guint, i);
+  SppBox scaled = { b->x * d->fx[s], b->y * d->fy[s], b->w * d->fx[s],
+                    b->h * d->fy[s] };
+  int cells[4];
+  spp_pyramid_project_box (&scaled, m->stride, m->offset, d->pool[s].w,
+                           d->pool[s].h, cells);
+  spp_pool_map_window (&d->pool[s], m->levels, m->n_levels, cells, FALSE,
+                       d->pool_scratch[worker], out);
+}
+
 static void
 pool_range (gpointer data, int begin, int end, int worker)
 {
   SppDetector *d = data;
-  const SppModel *m = d->model;
-  const gsize D = m->pooled_size;
+  const gsize D = d->model->pooled_size;
   float *pooled = spp_tensor_data (d->pooled);
-  for (int i = begin; i < end; i++) {
-    const SppBox *b = &g_array_index (d->windows, SppBox, i);
-    guint s = g_array_index (d->window_scale, guint, i);
-    SppBox scaled = { b->x * d->fx[s], b->y * d->fy[s], b->w * d->fx[s],
-                      b->h * d->fy[s] };
-    int cells[4];
-    spp_pyramid_project_box (&scaled, m->stride, m->offset, d->pool[s].w,
-                             d->pool[s].h, cells);
-    spp_pool_map_window (&d->pool[s], m->levels, m->n_levels, cells, FALSE,
-                         d->pool_scratch[worker], pooled + (gsize) i * D);
-  }
+  for (int i = begin; i < end; i++)
+    pool_window (d, i, worker, pooled + (gsize) i * D);
 }
 
 /* Without fc layers the SVMs and regressors read the pooled rows directly:
@@ -303,15 +309,7 @@ pool_score_range (gpointer data, int begin, int end, int worker)
   float *row = d->pool_row[worker];
   float *out = spp_tensor_data (d->feat);
   for (int i = begin; i < end; i++) {
-    const SppBox *b = &g_array_index (d->windows, SppBox, i);
-    guint s = g_array_index (d->window_scale, guint, i);
-    SppBox scaled = { b->x * d->fx[s], b->y * d->fy[s], b->w * d->fx[s],
-                      b->h * d->fy[s] };
-    int cells[4];
-    spp_pyramid_project_box (&scaled, m->stride, m->offset, d->pool[s].w,
-                             d->pool[s].h, cells);
-    spp_pool_map_window (&d->pool[s], m->levels, m->n_levels, cells, FALSE,
-                         d->pool_scratch[worker], row);
+    pool_window (d, i, worker, row);
     row_dot (row, pooled_w, D, n_out, out + (gsize) i * n_out);
   }
 }
