@@ -893,6 +893,24 @@ gst_spp_detect_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   return GST_FLOW_OK;
 }
 
+/* What the stream's past says about the next frame no longer holds (a
+ * flushing seek, a new frame size): drop the last detections, the
+ * proposals and the motion history, and infer on the next frame. Called
+ * from the streaming thread, between frames. */
+static void
+forget_stream (GstSppDetect * self)
+{
+  g_mutex_lock (&self->results_lock);
+  self->have_results = FALSE;
+  g_mutex_unlock (&self->results_lock);
+  g_mutex_lock (&self->detect_lock);
+  if (self->tracker)
+    spp_tracker_reset (self->tracker);
+  g_mutex_unlock (&self->detect_lock);
+  self->motion_stale = TRUE;
+  self->next_infer = self->frame_count;
+}
+
 static gboolean
 gst_spp_detect_set_caps (GstBaseTransform * trans, GstCaps * incaps,
     GstCaps * outcaps)
@@ -907,10 +925,7 @@ gst_spp_detect_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   if (GST_VIDEO_INFO_WIDTH (&info) != GST_VIDEO_INFO_WIDTH (&self->info) ||
       GST_VIDEO_INFO_HEIGHT (&self->info) != GST_VIDEO_INFO_HEIGHT (&info)) {
     /* A new size: old boxes mean nothing on it */
-    g_mutex_lock (&self->results_lock);
-    self->have_results = FALSE;
-    g_mutex_unlock (&self->results_lock);
-    self->next_infer = self->frame_count;
+    forget_stream (self);
   }
   self->info = info;
   GST_DEBUG_OBJECT (self, "%s %dx%d", GST_VIDEO_INFO_NAME (&info),
@@ -990,19 +1005,8 @@ gst_spp_detect_sink_event (GstBaseTransform * trans, GstEvent * event)
     GST_OBJECT_LOCK (self);
     self->earliest_time = GST_CLOCK_TIME_NONE;
     GST_OBJECT_UNLOCK (self);
-    /* A flushing seek: the next frame may show anything, so neither the
-     * last detections nor the proposals or the motion history carry over;
-     * the next frame is inferred afresh. (Serialized: the streaming thread
-     * is here, not in transform_ip.) */
-    g_mutex_lock (&self->results_lock);
-    self->have_results = FALSE;
-    g_mutex_unlock (&self->results_lock);
-    g_mutex_lock (&self->detect_lock);
-    if (self->tracker)
-      spp_tracker_reset (self->tracker);
-    g_mutex_unlock (&self->detect_lock);
-    self->motion_stale = TRUE;
-    self->next_infer = self->frame_count;
+    /* A flushing seek: the next frame may show anything */
+    forget_stream (self);
   }
   return GST_BASE_TRANSFORM_CLASS (gst_spp_detect_parent_class)->sink_event
       (trans, event);

@@ -36,10 +36,10 @@ struct _SppDetector {
   SppPoolMap pool[MAX_SCALES];
   float fx[MAX_SCALES], fy[MAX_SCALES];
   SppTensor *pooled, *feat, *scores, *deltas;
-  float *pool_scratch[SPP_MAX_WORKERS]; /* one per pooling worker */
+  /* One per pooling worker: the pooler's scratch, then one pooled row
+   * (the fused path's); pool_scratch_size floats in all. */
+  float *pool_scratch[SPP_MAX_WORKERS];
   gsize pool_scratch_size;
-  float *pool_row[SPP_MAX_WORKERS];     /* a window's row, fused scoring */
-  gsize pool_row_size;
   GArray *windows; /* SppBox, clipped proposals kept */
   GArray *window_scale; /* guint */
   GArray *dets;    /* SppDetection */
@@ -113,10 +113,8 @@ spp_detector_free (SppDetector *d)
   spp_tensor_free (d->feat);
   spp_tensor_free (d->scores);
   spp_tensor_free (d->deltas);
-  for (int t = 0; t < SPP_MAX_WORKERS; t++) {
+  for (int t = 0; t < SPP_MAX_WORKERS; t++)
     g_free (d->pool_scratch[t]);
-    g_free (d->pool_row[t]);
-  }
   g_array_unref (d->windows);
   g_array_unref (d->window_scale);
   g_array_unref (d->dets);
@@ -267,6 +265,14 @@ row_dot (const float *x, const float *w, gsize D, int n_out, float *out)
   }
 }
 
+/* The worker's pooled row: the end of its scratch, past the pooler's. */
+static float *
+pool_row (SppDetector *d, int worker)
+{
+  return d->pool_scratch[worker] + d->pool_scratch_size
+         - d->model->pooled_size;
+}
+
 /* Window i pooled bin-major into out, from the map of its scale. */
 static void
 pool_window (SppDetector *d, int i, int worker, float *out)
@@ -306,7 +312,7 @@ pool_score_range (gpointer data, int begin, int end, int worker)
   const int n_out = 5 * m->n_classes;
   const float *pooled_w, *bbox_w;
   spp_model_get_binmajor ((SppModel *) m, &pooled_w, &bbox_w);
-  float *row = d->pool_row[worker];
+  float *row = pool_row (d, worker);
   float *out = spp_tensor_data (d->feat);
   for (int i = begin; i < end; i++) {
     pool_window (d, i, worker, row);
@@ -319,20 +325,13 @@ ensure_pool_scratch (SppDetector *d)
 {
   const SppModel *m = d->model;
   gsize scratch = spp_pyramid_scratch_size (m->map_channels, m->levels,
-                                            m->n_levels);
+                                            m->n_levels) + m->pooled_size;
   if (scratch > d->pool_scratch_size) {
     for (int t = 0; t < SPP_MAX_WORKERS; t++) {
       g_free (d->pool_scratch[t]);
       d->pool_scratch[t] = g_new (float, scratch);
     }
     d->pool_scratch_size = scratch;
-  }
-  if (m->pooled_size > d->pool_row_size) {
-    for (int t = 0; t < SPP_MAX_WORKERS; t++) {
-      g_free (d->pool_row[t]);
-      d->pool_row[t] = g_new (float, m->pooled_size);
-    }
-    d->pool_row_size = m->pooled_size;
   }
   return TRUE;
 }

@@ -518,6 +518,18 @@ GST_START_TEST (test_flush)
 
 GST_END_TEST;
 
+/* Waits (bounded) for EOS; an ERROR or the timeout fails the test. */
+static void
+wait_eos (GstBus * bus, const gchar * what)
+{
+  GstMessage *msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+
+  fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
+      "no EOS %s", what);
+  gst_message_unref (msg);
+}
+
 /* A real flushing seek back to the start in a running pipeline: frames
  * keep their metas and the pipeline still reaches EOS. */
 static GstPadProbeReturn
@@ -543,7 +555,6 @@ GST_START_TEST (test_seek_pipeline)
   GstElement *pipeline = gst_parse_launch (desc, &err);
   GstElement *sink;
   GstPad *pad;
-  GstMessage *msg;
   GstBus *bus;
   guint counts[2] = { 0, 0 };
 
@@ -561,11 +572,7 @@ GST_START_TEST (test_seek_pipeline)
           GST_SEEK_FLAG_FLUSH, 5 * GST_SECOND / 30));
   fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
       GST_STATE_CHANGE_FAILURE);
-  msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
-      "no EOS after the seek");
-  gst_message_unref (msg);
+  wait_eos (bus, "after the seek");
   gst_element_set_state (pipeline, GST_STATE_NULL);
   /* The preroll frame, then frames 5..19 after the seek */
   fail_unless (counts[0] >= 15, "%u frames reached the sink", counts[0]);
@@ -584,7 +591,6 @@ GST_START_TEST (test_eight_instances)
   GString *desc = g_string_new ("videotestsrc num-buffers=2 pattern=smpte ! "
       "video/x-raw,format=I420,width=96,height=72 ");
   GstElement *pipeline, *sink;
-  GstMessage *msg;
   GstBus *bus;
   guint max_metas = 0;
 
@@ -601,11 +607,7 @@ GST_START_TEST (test_eight_instances)
   bus = gst_element_get_bus (pipeline);
   fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
       GST_STATE_CHANGE_FAILURE);
-  msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
-      "pipeline did not reach EOS");
-  gst_message_unref (msg);
+  wait_eos (bus, "with eight instances");
   {
     /* The last frame carries the metas of all eight, ids distinct */
     GstSample *last;
