@@ -325,3 +325,31 @@ index["windows_large"] = dict(kind="windows", levels="1,2,4,8", stride="16",
                               output_shape=save("windows_large.out", out.numpy()))
 with open(os.path.join(HERE, "index.ini"), "w") as f:
     index.write(f)
+
+# A channel count that is not a multiple of the pooler's 16-channel chunks
+# (37 = 2 chunks + 5), a level that does not divide the finest (5 of 6), and
+# enough windows that the batch pooler splits them. Its own random stream,
+# so the cases above keep their bytes.
+rs2 = np.random.RandomState(20261129)
+fm = rs2.standard_normal((1, 37, 23, 31)).astype(np.float32)
+W, H = 31 * 16, 23 * 16
+boxes = [[0, 0, W, H], [0, 0, 1, 1], [W - 1, H - 1, 1, 1], [W - 16, 0, 16, H],
+         [0, H - 20, W, 20], [-40, -40, 60, 60]]
+while len(boxes) < 48:
+    bw, bh = rs2.uniform(1, W * 0.9), rs2.uniform(1, H * 0.9)
+    boxes.append([rs2.uniform(-10, W - bw), rs2.uniform(-10, H - bh), bw, bh])
+boxes = np.array(boxes, dtype=np.float32)
+rows = []
+for bx in boxes:
+    x0, y0, x1, y1 = project(bx, 16, -8.0, fm.shape[3], fm.shape[2])
+    rows.append(spp_ref(t(fm[:, :, y0:y1 + 1, x0:x1 + 1]), [1, 2, 3, 5, 6]))
+out = torch.cat(rows, 0)
+index["windows_chunks"] = dict(kind="windows", levels="1,2,3,5,6", stride="16",
+                               offset="-8.0", input="windows_chunks.in",
+                               input_shape=save("windows_chunks.in", fm),
+                               boxes="windows_chunks.boxes",
+                               boxes_shape=save("windows_chunks.boxes", boxes),
+                               output="windows_chunks.out",
+                               output_shape=save("windows_chunks.out", out.numpy()))
+with open(os.path.join(HERE, "index.ini"), "w") as f:
+    index.write(f)
