@@ -36,10 +36,8 @@ struct _SppDetector {
   SppPoolMap pool[MAX_SCALES];
   float fx[MAX_SCALES], fy[MAX_SCALES];
   SppTensor *pooled, *feat, *scores, *deltas;
-  /* One per pooling worker: the pooler's scratch, then one pooled row
-   * (the fused path's); pool_scratch_size floats in all. */
-  float *pool_scratch[SPP_MAX_WORKERS];
-  gsize pool_scratch_size;
+  SppPoolScratch batch;
+  GArray *cells, *rows; /* one scale's windows on its map, their rows */
   GArray *windows; /* SppBox, clipped proposals kept */
   GArray *window_scale; /* guint */
   GArray *dets;    /* SppDetection */
@@ -72,6 +70,8 @@ detector_new (SppModel *model, GError **error)
   d->deltas = spp_tensor_new (0, 0, 0, 0);
   d->windows = g_array_new (FALSE, FALSE, sizeof (SppBox));
   d->window_scale = g_array_new (FALSE, FALSE, sizeof (guint));
+  d->cells = g_array_new (FALSE, FALSE, sizeof (int));
+  d->rows = g_array_new (FALSE, FALSE, sizeof (guint));
   d->dets = g_array_new (FALSE, FALSE, sizeof (SppDetection));
   return d;
 }
@@ -113,8 +113,9 @@ spp_detector_free (SppDetector *d)
   spp_tensor_free (d->feat);
   spp_tensor_free (d->scores);
   spp_tensor_free (d->deltas);
-  for (int t = 0; t < SPP_MAX_WORKERS; t++)
-    g_free (d->pool_scratch[t]);
+  spp_pool_scratch_clear (&d->batch);
+  g_array_unref (d->cells);
+  g_array_unref (d->rows);
   g_array_unref (d->windows);
   g_array_unref (d->window_scale);
   g_array_unref (d->dets);
@@ -232,16 +233,18 @@ prepare_input (SppDetector *d, const SppImage *frame, int w, int h,
   return TRUE;
 }
 
-/* out (n_out) = w (n_out x D) . x (D), for the few outputs of the SVMs and
- * box regressors read straight off a pooled row: eight outputs at a time,
+/* out (n_out) += w (n_out x len, rows stride apart) . x (len), for the few
+ * outputs of the SVMs and box regressors read straight off a pooled row
+ * (or one chunk of it): eight outputs at a time,
  * so the x loads are shared and the accumulators are independent chains.
  * (OpenBLAS packs the whole left matrix before a product this skinny.) */
 typedef float SppV16 __attribute__ ((vector_size (64)));
 
 SPP_HOT_LOOP static void
-row_dot (const float *x, const float *w, gsize D, int n_out, float *out)
+row_dot (const float *x, gsize len, const float *w, gsize stride, int n_out,
+         float *out)
 {
-  const gsize D16 = D / 16 * 16;
+  const gsize D16 = len / 16 * 16;
   for (int o0 = 0; o0 < n_out; o0 += 8) {
     const int no = MIN (8, n_out - o0);
     SppV16 acc[8] = { 0 };
@@ -249,91 +252,67 @@ row_dot (const float *x, const float *w, gsize D, int n_out, float *out)
       SppV16 xv, wv;
       memcpy (&xv, x + j, sizeof xv);
       for (int o = 0; o < no; o++) {
-        memcpy (&wv, w + (gsize) (o0 + o) * D + j, sizeof wv);
+        memcpy (&wv, w + (gsize) (o0 + o) * stride + j, sizeof wv);
         acc[o] += xv * wv;
       }
     }
     for (int o = 0; o < no; o++) {
-      const float *wo = w + (gsize) (o0 + o) * D;
+      const float *wo = w + (gsize) (o0 + o) * stride;
       float sum = 0;
-      for (gsize j = D16; j < D; j++)
+      for (gsize j = D16; j < len; j++)
         sum += x[j] * wo[j];
       for (int l = 0; l < 16; l++)
         sum += acc[o][l];
-      out[o0 + o] = sum;
+      out[o0 + o] += sum;
     }
   }
 }
 
-/* The worker's pooled row: the end of its scratch, past the pooler's. */
-static float *
-pool_row (SppDetector *d, int worker)
-{
-  return d->pool_scratch[worker] + d->pool_scratch_size
-         - d->model->pooled_size;
-}
-
-/* Window i pooled bin-major into out, from the map of its scale. */
+/* Window i's cells on the map of its scale. */
 static void
-pool_window (SppDetector *d, int i, int worker, float *out)
+window_cells (SppDetector *d, int i, guint s, int cells[4])
 {
   const SppModel *m = d->model;
   const SppBox *b = &g_array_index (d->windows, SppBox, i);
-  guint s = g_array_index (d->window_scale, guint, i);
   SppBox scaled = { b->x * d->fx[s], b->y * d->fy[s], b->w * d->fx[s],
                     b->h * d->fy[s] };
-  int cells[4];
   spp_pyramid_project_box (&scaled, m->stride, m->offset, d->pool[s].w,
                            d->pool[s].h, cells);
-  spp_pool_map_window (&d->pool[s], m->levels, m->n_levels, cells, FALSE,
-                       d->pool_scratch[worker], out);
 }
 
-static void
-pool_range (gpointer data, int begin, int end, int worker)
+/* Scale s's windows: their cells in d->cells, their indices in d->rows. */
+static guint
+scale_windows (SppDetector *d, guint s)
 {
-  SppDetector *d = data;
-  const gsize D = d->model->pooled_size;
-  float *pooled = spp_tensor_data (d->pooled);
-  for (int i = begin; i < end; i++)
-    pool_window (d, i, worker, pooled + (gsize) i * D);
+  g_array_set_size (d->cells, 0);
+  g_array_set_size (d->rows, 0);
+  for (guint i = 0; i < d->windows->len; i++) {
+    if (g_array_index (d->window_scale, guint, i) != s)
+      continue;
+    int cells[4];
+    window_cells (d, i, s, cells);
+    g_array_append_vals (d->cells, cells, 4);
+    g_array_append_val (d->rows, i);
+  }
+  return d->rows->len;
 }
 
 /* Without fc layers the SVMs and regressors read the pooled rows directly:
- * pool each window into a row that stays in L1 and score it at once,
- * instead of writing N x D floats (38 MB for 3000 windows of 3200) and
- * reading them back. */
+ * each window's chunk of pooled values is scored as it comes, while in
+ * L1, instead of writing N x D floats (38 MB for 3000 windows of 3200)
+ * and reading them back. */
 static void
-pool_score_range (gpointer data, int begin, int end, int worker)
+score_chunk (gpointer data, guint i, const float *values, gsize offset,
+             gsize len, int worker)
 {
   SppDetector *d = data;
   const SppModel *m = d->model;
-  const gsize D = m->pooled_size;
   const int n_out = 5 * m->n_classes;
   const float *pooled_w, *bbox_w;
   spp_model_get_binmajor ((SppModel *) m, &pooled_w, &bbox_w);
-  float *row = pool_row (d, worker);
-  float *out = spp_tensor_data (d->feat);
-  for (int i = begin; i < end; i++) {
-    pool_window (d, i, worker, row);
-    row_dot (row, pooled_w, D, n_out, out + (gsize) i * n_out);
-  }
-}
-
-static gboolean
-ensure_pool_scratch (SppDetector *d)
-{
-  const SppModel *m = d->model;
-  gsize scratch = spp_pyramid_scratch_size (m->map_channels, m->levels,
-                                            m->n_levels) + m->pooled_size;
-  if (scratch > d->pool_scratch_size) {
-    for (int t = 0; t < SPP_MAX_WORKERS; t++) {
-      g_free (d->pool_scratch[t]);
-      d->pool_scratch[t] = g_new (float, scratch);
-    }
-    d->pool_scratch_size = scratch;
-  }
-  return TRUE;
+  const guint row = g_array_index (d->rows, guint, i);
+  row_dot (values, len, pooled_w + offset, m->pooled_size, n_out,
+           spp_tensor_data (d->feat) + (gsize) row * n_out);
 }
 
 static double
@@ -398,16 +377,29 @@ pool_spp (SppDetector *d, const SppImage *frame, const guint used[],
     d->timings.n_forwards++;
   }
   double t0 = now ();
-  ensure_pool_scratch (d);
   if (fuse_scores) {
     if (!spp_tensor_reshape (d->feat, n, 5 * m->n_classes, 1, 1, error))
       return FALSE;
-    spp_parallel_for (n, pool_score_range, d);
-  } else {
-    if (!spp_tensor_reshape (d->pooled, n, (int) m->pooled_size, 1, 1,
-                             error))
-      return FALSE;
-    spp_parallel_for (n, pool_range, d);
+    memset (spp_tensor_data (d->feat), 0,
+            spp_tensor_get_size (d->feat) * sizeof (float));
+  } else if (!spp_tensor_reshape (d->pooled, n, (int) m->pooled_size, 1, 1,
+                                  error)) {
+    return FALSE;
+  }
+  /* A scale at a time: the pooler builds each chunk's tables of that
+   * scale's map once and pools all its windows from them. */
+  for (guint s = 0; s < d->n_scales; s++) {
+    if (!used[s] || scale_windows (d, s) == 0)
+      continue;
+    const int *cells = (const int *) d->cells->data;
+    if (fuse_scores)
+      spp_pool_map_sink (&d->pool[s], m->levels, m->n_levels, cells,
+                         d->rows->len, score_chunk, d, &d->batch);
+    else
+      spp_pool_map_windows (&d->pool[s], m->levels, m->n_levels, cells,
+                            (const guint *) d->rows->data, d->rows->len,
+                            SPP_POOL_BLOCKED, &d->batch,
+                            spp_tensor_data (d->pooled));
   }
   d->timings.spp += now () - t0;
   return TRUE;
@@ -433,7 +425,6 @@ pool_rcnn (SppDetector *d, const SppImage *frame, GError **error)
     return FALSE;
   }
   d->timings.resize += now () - t0;
-  ensure_pool_scratch (d);
   if (!spp_tensor_reshape (d->pooled, n, (int) m->pooled_size, 1, 1, error))
     return FALSE;
   float *pooled = spp_tensor_data (d->pooled);
@@ -454,8 +445,9 @@ pool_rcnn (SppDetector *d, const SppImage *frame, GError **error)
     int mh, mw;
     spp_tensor_get_shape (d->map, NULL, NULL, &mh, &mw);
     int cells[4] = { 0, 0, mw - 1, mh - 1 };
-    spp_pool_map_window (&d->pool[0], m->levels, m->n_levels, cells, FALSE,
-                         d->pool_scratch[0], pooled + (gsize) i * m->pooled_size);
+    spp_pool_map_windows (&d->pool[0], m->levels, m->n_levels, cells, NULL,
+                          1, SPP_POOL_BLOCKED, &d->batch,
+                          pooled + (gsize) i * m->pooled_size);
     d->timings.resize += t2 - t1;
     d->timings.conv += now () - t2;
     d->timings.n_forwards++;
@@ -493,12 +485,13 @@ score_windows (SppDetector *d, int W, int H, gboolean fused, GError **error)
     return FALSE;
   if (!has_head && m->bbox_w) {
     /* SVMs and regressors both read the pooled rows: one pass over the
-     * K + 4K stacked weight rows, done while pooling (pool_score_range). */
+     * K + 4K stacked weight rows, done while pooling (score_chunk). */
     if (!fused) {
       if (!spp_tensor_reshape (d->feat, n, 5 * K, 1, 1, error))
         return FALSE;
+      memset (spp_tensor_data (d->feat), 0, (gsize) n * 5 * K * sizeof (float));
       for (guint i = 0; i < n; i++)
-        row_dot (pooled + (gsize) i * D, pooled_w, D, 5 * K,
+        row_dot (pooled + (gsize) i * D, D, pooled_w, D, 5 * K,
                  spp_tensor_data (d->feat) + (gsize) i * 5 * K);
     }
     float *both = spp_tensor_data (d->feat);

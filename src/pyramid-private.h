@@ -3,22 +3,21 @@
 #include "spp/pyramid.h"
 #include "tensor-private.h"
 
-/* Window pooling reads the map channel-last (H x W x C) so each bin's max
- * runs over contiguous channels; spp_pyramid_to_hwc makes that copy once
- * per feature map. */
-gboolean spp_pyramid_to_hwc (const SppTensor *map, SppTensor *hwc,
-                             GError **error);
+/* Window pooling works on chunks of SPP_POOL_LANES channels, stored
+ * channel-last (a cell of a chunk is one 64-byte line, a bin's max one
+ * vector max per cell; the last chunk is zero-padded). For each chunk a
+ * worker builds the maxima of every bx x by block (bx, by in 1, 2, 4, 8)
+ * anchored at each cell; max is idempotent, so a bin up to 2bx x 2by
+ * cells is the max of the four blocks at its corners. One chunk's tables
+ * are built once and stay in the core's cache while every window is
+ * pooled from them. */
+#define SPP_POOL_LANES 16
+#define SPP_POOL_BLOCK_LEVELS 3 /* per axis: blocks of 1, 2, 4, 8 cells */
 
-/* A feature map prepared for pooling many windows: channel-last, plus
- * the maxima of every 2x2, 4x4 and 8x8 block (anchored at its top-left
- * cell). Max is idempotent, so any rectangle of at least b x b cells is
- * the max of a few overlapping b x b blocks: a bin costs a handful of
- * reads instead of one per cell. */
-#define SPP_POOL_MAX_BLOCK_LEVELS 4 /* blocks of 1, 2, 4, 8 cells */
+/* The map, chunked: n_chunks x h x w x lanes. */
 typedef struct {
-  int c, h, w;
-  int n_blocks;
-  SppTensor *blocks[SPP_POOL_MAX_BLOCK_LEVELS]; /* [0] is the HWC map */
+  int c, h, w, n_chunks;
+  SppTensor *cells;
 } SppPoolMap;
 
 void spp_pool_map_init (SppPoolMap *pm);
@@ -26,15 +25,47 @@ void spp_pool_map_clear (SppPoolMap *pm);
 gboolean spp_pool_map_prepare (SppPoolMap *pm, const SppTensor *map,
                                GError **error);
 
-/* Pools one window into out. Scratch: C * finest^2 floats.
- * channel_major: the file layout (c * n * n + bin); otherwise bin-major
- * (bin * C + c), which avoids a scatter when the consumer's weights are
- * permuted to match (spp_pyramid_permutation). */
-void spp_pool_map_window (const SppPoolMap *pm, const guint *levels,
-                          guint n_levels, const int cells[4],
-                          gboolean channel_major, float *scratch, float *out);
-gsize spp_pyramid_scratch_size (int c, const guint *levels, guint n_levels);
+/* Row layouts of the pooled values (C channels, B bins over the levels):
+ * CHANNEL_MAJOR is the file's (per level, c * n * n + bin), as the
+ * released SPP-net; BLOCKED is chunk by chunk, bin-major inside a chunk
+ * (c0 * B + bin * v + (c - c0) for the chunk [c0, c0 + v)), so a window's
+ * chunk is one contiguous run: readers permute their weights to match
+ * (spp_pyramid_permutation). */
+typedef enum {
+  SPP_POOL_CHANNEL_MAJOR,
+  SPP_POOL_BLOCKED,
+} SppPoolLayout;
 
-/* perm[bin-major index] = channel-major index, for c channels. */
+/* perm[blocked index] = channel-major index, for c channels. */
 void spp_pyramid_permutation (int c, const guint *levels, guint n_levels,
                               guint *perm);
+
+/* Scratch of the poolers, grown on demand, kept by the caller. */
+typedef struct {
+  guint32 *reads; /* per window: table offsets of its bins */
+  gsize reads_size;
+  float *work; /* per worker: tables, bins, staging */
+  gsize work_size, work_stride;
+} SppPoolScratch;
+
+void spp_pool_scratch_clear (SppPoolScratch *s);
+
+/* Pools n windows (cells: x0, y0, x1, y1 inclusive, inside the map) into
+ * the rows out + rows[i] * C * B (rows NULL: row i), every window a chunk
+ * at a time, the chunks split over libspp's workers. */
+void spp_pool_map_windows (const SppPoolMap *pm, const guint *levels,
+                           guint n_levels, const int *cells,
+                           const guint *rows, guint n, SppPoolLayout layout,
+                           SppPoolScratch *scratch, float *out);
+
+/* Window i's pooled values for one chunk, in the BLOCKED layout: row
+ * [offset, offset + len). A worker gets every chunk of its windows, one
+ * chunk after another, so a sink may accumulate per window. */
+typedef void (*SppPoolSink) (gpointer data, guint i, const float *values,
+                             gsize offset, gsize len, int worker);
+
+/* Pools n windows into sink, the windows split over the workers. */
+void spp_pool_map_sink (const SppPoolMap *pm, const guint *levels,
+                        guint n_levels, const int *cells, guint n,
+                        SppPoolSink sink, gpointer data,
+                        SppPoolScratch *scratch);

@@ -178,6 +178,33 @@ test_spp (gconstpointer data)
   assert_close (spp_tensor_const_data (out), want, no, group);
 }
 
+typedef struct {
+  float *rows;
+  gsize d;
+} SinkRows;
+
+static void
+collect_chunk (gpointer data, guint i, const float *values, gsize offset,
+               gsize len, int worker)
+{
+  SinkRows *s = data;
+  memcpy (s->rows + i * s->d + offset, values, len * sizeof (float));
+}
+
+/* rows (n x d, BLOCKED layout) back to the channel-major layout. */
+static float *
+unblock (const float *rows, guint n, gsize d, int c, const guint *levels,
+         guint n_levels)
+{
+  g_autofree guint *perm = g_new (guint, d);
+  spp_pyramid_permutation (c, levels, n_levels, perm);
+  float *out = g_new (float, n * d);
+  for (guint i = 0; i < n; i++)
+    for (gsize j = 0; j < d; j++)
+      out[i * d + perm[j]] = rows[i * d + j];
+  return out;
+}
+
 static void
 test_windows (gconstpointer data)
 {
@@ -200,6 +227,39 @@ test_windows (gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpuint (spp_tensor_get_size (out), ==, no);
   assert_close (spp_tensor_const_data (out), want, no, group);
+
+  /* The detector's paths on the same windows: BLOCKED rows (here in
+   * reverse order, through rows[]) and the sink. */
+  const guint n = bshape[0];
+  const gsize d = no / n;
+  SppPoolMap pm;
+  SppPoolScratch ps = { 0 };
+  spp_pool_map_init (&pm);
+  g_assert_true (spp_pool_map_prepare (&pm, map, &error));
+  g_autofree int *cells = g_new (int, 4 * n);
+  g_autofree guint *rows = g_new (guint, n);
+  for (guint i = 0; i < n; i++) {
+    spp_pyramid_project_box ((const SppBox *) boxes + i, stride, offset,
+                             ishape[3], ishape[2], cells + 4 * i);
+    rows[i] = n - 1 - i;
+  }
+  /* A tensor's rows are 64-byte aligned: the streaming stores' case. */
+  g_autoptr (SppTensor) blocked = spp_tensor_new (n, (int) d, 1, 1);
+  spp_pool_map_windows (&pm, levels, n_levels, cells, rows, n,
+                        SPP_POOL_BLOCKED, &ps, spp_tensor_data (blocked));
+  g_autofree float *back = unblock (spp_tensor_const_data (blocked), n, d,
+                                    ishape[1], levels, n_levels);
+  for (guint i = 0; i < n; i++)
+    assert_close (back + (gsize) (n - 1 - i) * d, want + i * d, d, group);
+  SinkRows sink = { g_new0 (float, n * d), d };
+  spp_pool_map_sink (&pm, levels, n_levels, cells, n, collect_chunk, &sink,
+                     &ps);
+  g_autofree float *back2 = unblock (sink.rows, n, d, ishape[1], levels,
+                                     n_levels);
+  assert_close (back2, want, no, group);
+  g_free (sink.rows);
+  spp_pool_map_clear (&pm);
+  spp_pool_scratch_clear (&ps);
 }
 
 static void

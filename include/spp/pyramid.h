@@ -38,12 +38,15 @@ void spp_pyramid_project_box (const SppBox *box, guint stride, float offset,
 /**
  * spp_pyramid_pool_cells:
  * @map: 1 x C x H x W feature map.
- * @cells: x0, y0, x1, y1 inclusive, inside the map.
- * @out: C * n_bins floats, written level by level, each level channel-major
- *   (c * n * n + y * n + x), as the released SPP-net.
+ * @cells: x0, y0, x1, y1 inclusive, inside the map (else an error).
+ * @out: becomes 1 x (C * bins) x 1 x 1, written level by level, each
+ *   level channel-major (c * n * n + y * n + x), as the released SPP-net.
+ *
+ * SPP of one window given in feature-map cells.
  */
-void spp_pyramid_pool_cells (const SppTensor *map, const guint *levels,
-                             guint n_levels, const int cells[4], float *out);
+gboolean spp_pyramid_pool_cells (const SppTensor *map, const guint *levels,
+                                 guint n_levels, const int cells[4],
+                                 SppTensor *out, GError **error);
 
 /**
  * spp_pyramid_pool:
@@ -58,7 +61,7 @@ gboolean spp_pyramid_pool (const SppTensor *map, const guint *levels,
  *
  * Window SPP: projects each of @n_boxes boxes onto @map and pools it;
  * @out becomes n_boxes x (C * bins) x 1 x 1, one row per box, ready for
- * the fc GEMM. The windows are split over libspp's worker threads. The
+ * the fc GEMM. The work is split over libspp's worker threads. The
  * pooling tables built from @map (about four times its size) are kept
  * for the calling thread's next call and freed when that thread exits.
  */

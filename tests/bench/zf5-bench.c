@@ -90,31 +90,6 @@ time_forward (SppNet *net, const SppTensor *x, SppTensor *y, int reps)
   return times[n / 2];
 }
 
-/* The detector's pooling: prepared tables, bin-major rows (its weights
- * are permuted to match), windows split over the cores. */
-typedef struct {
-  const SppPoolMap *pm;
-  const guint *levels;
-  guint n_levels;
-  const SppBox *boxes;
-  float *scratch, *out;
-  gsize scratch_size, d;
-} BinMajorJob;
-
-static void
-pool_bin_major (gpointer data, int begin, int end, int worker)
-{
-  const BinMajorJob *j = data;
-  for (int i = begin; i < end; i++) {
-    int cells[4];
-    spp_pyramid_project_box (&j->boxes[i], 16, -20, j->pm->w, j->pm->h,
-                             cells);
-    spp_pool_map_window (j->pm, j->levels, j->n_levels, cells, FALSE,
-                         j->scratch + j->scratch_size * worker,
-                         j->out + (gsize) i * j->d);
-  }
-}
-
 /* Multiply-adds of a model's conv layers for an in_h x in_w input. */
 static double
 conv_macs (const SppModel *m, int in_h, int in_w)
@@ -240,25 +215,28 @@ main (int argc, char **argv)
       printf ("spp_windows_2000_map %dx%d\n", mw, mh);
       printf ("spp_windows_2000_ms %.2f\n", times[n / 2] * 1e3);
       {
-        /* The detector's path, table building included. */
+        /* The detector's path, table building and projection included:
+         * bin-major rows (its weights are permuted to match). */
         int mc;
         spp_tensor_get_shape (y, NULL, &mc, NULL, NULL);
-        const gsize ss = spp_pyramid_scratch_size (mc, levels, nl);
         const gsize d = (gsize) mc * spp_pyramid_get_n_bins (levels, nl);
-        g_autofree float *scratch
-            = g_new (float, ss * spp_parallel_get_n_workers ());
         g_autoptr (SppTensor) rows = spp_tensor_new (2000, (int) d, 1, 1);
+        g_autofree int *cells = g_new (int, 4 * 2000);
         SppPoolMap pm;
+        SppPoolScratch ps = { 0 };
         spp_pool_map_init (&pm);
-        BinMajorJob job = { &pm, levels, nl, boxes, scratch,
-                            spp_tensor_data (rows), ss, d };
         for (int k = 0; k < n; k++) {
           double t0 = now ();
           spp_pool_map_prepare (&pm, y, NULL);
-          spp_parallel_for (2000, pool_bin_major, &job);
+          for (int i = 0; i < 2000; i++)
+            spp_pyramid_project_box (&boxes[i], 16, -20, pm.w, pm.h,
+                                     cells + 4 * i);
+          spp_pool_map_windows (&pm, levels, nl, cells, NULL, 2000, SPP_POOL_BLOCKED,
+                                &ps, spp_tensor_data (rows));
           times[k] = now () - t0;
         }
         spp_pool_map_clear (&pm);
+        spp_pool_scratch_clear (&ps);
         qsort (times, n, sizeof (double), cmp_double);
         printf ("spp_windows_2000_binmajor_ms %.2f\n", times[n / 2] * 1e3);
       }

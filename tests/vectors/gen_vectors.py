@@ -353,3 +353,30 @@ index["windows_chunks"] = dict(kind="windows", levels="1,2,3,5,6", stride="16",
                                output_shape=save("windows_chunks.out", out.numpy()))
 with open(os.path.join(HERE, "index.ini"), "w") as f:
     index.write(f)
+
+# 32 channels (whole 16-channel chunks: the batch pooler's streaming
+# stores), levels 1,2,3,4,6 (2 merges from 4, 1 from 2, 3 from 6; 4 and 6
+# are pooled), and a map large enough for bins wider than 8 cells.
+rs3 = np.random.RandomState(20261130)
+fm = rs3.standard_normal((1, 32, 61, 70)).astype(np.float32)
+W, H = 70 * 16, 61 * 16
+boxes = [[0, 0, W, H], [0, 0, 1, 1], [W - 1, 0, 1, H], [0, 0, W, 16],
+         [16 * 5, 16 * 7, 16 * 60, 16 * 3]]
+while len(boxes) < 40:
+    bw, bh = rs3.uniform(1, W), rs3.uniform(1, H)
+    boxes.append([rs3.uniform(-10, W - bw), rs3.uniform(-10, H - bh), bw, bh])
+boxes = np.array(boxes, dtype=np.float32)
+rows = []
+for bx in boxes:
+    x0, y0, x1, y1 = project(bx, 16, 0.0, fm.shape[3], fm.shape[2])
+    rows.append(spp_ref(t(fm[:, :, y0:y1 + 1, x0:x1 + 1]), [1, 2, 3, 4, 6]))
+out = torch.cat(rows, 0)
+index["windows_c32"] = dict(kind="windows", levels="1,2,3,4,6", stride="16",
+                            offset="0.0", input="windows_c32.in",
+                            input_shape=save("windows_c32.in", fm),
+                            boxes="windows_c32.boxes",
+                            boxes_shape=save("windows_c32.boxes", boxes),
+                            output="windows_c32.out",
+                            output_shape=save("windows_c32.out", out.numpy()))
+with open(os.path.join(HERE, "index.ini"), "w") as f:
+    index.write(f)
