@@ -69,3 +69,8 @@ void spp_pool_map_sink (const SppPoolMap *pm, const guint *levels,
                         guint n_levels, const int *cells, guint n,
                         SppPoolSink sink, gpointer data,
                         SppPoolScratch *scratch);
+
+/* Tests only: run the kernels of one instruction set ("generic", "avx2",
+ * "avx512"; NULL: the best the CPU has). FALSE if the CPU lacks it. Not
+ * thread-safe. */
+gboolean spp_pool_force_kernels (const char *isa);

@@ -205,32 +205,24 @@ unblock (const float *rows, guint n, gsize d, int c, const guint *levels,
   return out;
 }
 
+/* One instruction set's kernels on a windows case: the public call, then
+ * the detector's paths on the same windows: BLOCKED rows (here in reverse
+ * order, through rows[]) and the sink. */
 static void
-test_windows (gconstpointer data)
+windows_case (const char *group, const guint *levels, guint n_levels,
+              float *in, const int ishape[4], const float *want, gsize no,
+              const float *boxes, guint n, guint stride, double offset)
 {
-  const char *group = data;
-  int ishape[4], oshape[4], bshape[4];
-  gsize ni, no, nb;
-  guint n_levels;
-  g_autofree guint *levels = parse_levels (group, &n_levels);
-  g_autofree float *in = load_floats (group, "input", ishape, &ni);
-  g_autofree float *want = load_floats (group, "output", oshape, &no);
-  g_autofree float *boxes = load_floats (group, "boxes", bshape, &nb);
-  guint stride = g_key_file_get_integer (index_file, group, "stride", NULL);
-  double offset = g_key_file_get_double (index_file, group, "offset", NULL);
   g_autoptr (SppTensor) map = tensor_from (in, ishape);
   g_autoptr (SppTensor) out = spp_tensor_new (0, 0, 0, 0);
   g_autoptr (GError) error = NULL;
   g_assert_true (spp_pyramid_pool_windows (map, levels, n_levels, stride,
                                            offset, (const SppBox *) boxes,
-                                           bshape[0], out, &error));
+                                           n, out, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (spp_tensor_get_size (out), ==, no);
   assert_close (spp_tensor_const_data (out), want, no, group);
 
-  /* The detector's paths on the same windows: BLOCKED rows (here in
-   * reverse order, through rows[]) and the sink. */
-  const guint n = bshape[0];
   const gsize d = no / n;
   SppPoolMap pm;
   SppPoolScratch ps = { 0 };
@@ -260,6 +252,30 @@ test_windows (gconstpointer data)
   g_free (sink.rows);
   spp_pool_map_clear (&pm);
   spp_pool_scratch_clear (&ps);
+}
+
+static void
+test_windows (gconstpointer data)
+{
+  const char *group = data;
+  int ishape[4], oshape[4], bshape[4];
+  gsize ni, no, nb;
+  guint n_levels;
+  g_autofree guint *levels = parse_levels (group, &n_levels);
+  g_autofree float *in = load_floats (group, "input", ishape, &ni);
+  g_autofree float *want = load_floats (group, "output", oshape, &no);
+  g_autofree float *boxes = load_floats (group, "boxes", bshape, &nb);
+  guint stride = g_key_file_get_integer (index_file, group, "stride", NULL);
+  double offset = g_key_file_get_double (index_file, group, "offset", NULL);
+  /* Every instruction set's kernels this CPU can run. */
+  const char *isas[] = { "generic", "avx2", "avx512" };
+  for (guint k = 0; k < G_N_ELEMENTS (isas); k++) {
+    if (!spp_pool_force_kernels (isas[k]))
+      continue;
+    windows_case (group, levels, n_levels, in, ishape, want, no, boxes,
+                  bshape[0], stride, offset);
+  }
+  spp_pool_force_kernels (NULL);
 }
 
 static void

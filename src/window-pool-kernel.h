@@ -1,0 +1,221 @@
+/* Window-pooling kernels, compiled once per instruction set: included by
+ * window-pool.c only, inside a #pragma GCC target region, with
+ * KERNEL (name) naming this copy's functions, STREAM_LINE (dst, src)
+ * storing one 64-byte line without reading it first (a plain copy where
+ * the set has no such store), STREAM_FENCE () ordering those stores and
+ * TRANSPOSE_BINS the transpose to use. No include guard, on purpose. */
+
+/* d = max (d, a) over one chunk's lanes. The pragma keeps GCC from
+ * unrolling the loop into 16 scalar maxima before the vectoriser sees it:
+ * as a loop it becomes one zmm (two ymm, four xmm) vmaxps, and a local d
+ * stays in a register. */
+static inline __attribute__ ((always_inline)) void
+KERNEL (vmax_into) (float *restrict d, const float *restrict a)
+{
+#pragma GCC unroll 1
+  for (int k = 0; k < SPP_POOL_LANES; k++)
+    d[k] = a[k] > d[k] ? a[k] : d[k];
+}
+
+/* One chunk's tables into buf: the chunk, then each table from the one
+ * of half its width (or height). */
+static void
+KERNEL (build_tables) (const SppPoolMap *pm, int chunk, float *buf)
+{
+  Geometry g;
+  geometry (pm, &g);
+  const int h = g.h, w = g.w, L = SPP_POOL_LANES;
+  memcpy (buf, spp_tensor_const_data (pm->cells) + chunk * g.size,
+          g.size * sizeof (float));
+  for (int ky = 0; ky < g.ny; ky++)
+    for (int kx = 0; kx < g.nx; kx++) {
+      if (kx == 0 && ky == 0)
+        continue;
+      const int bx = 1 << kx, by = 1 << ky;
+      const float *src = kx ? table (&g, buf, kx - 1, ky)
+                            : table (&g, buf, 0, ky - 1);
+      const gsize step = kx ? (gsize) (bx / 2) * L : (gsize) (by / 2) * w * L;
+      float *dst = (float *) table (&g, buf, kx, ky);
+      for (int y = 0; y + by <= h; y++)
+        for (int x = 0; x + bx <= w; x++) {
+          const gsize o = ((gsize) y * w + x) * L;
+          memcpy (dst + o, src + o, L * sizeof (float));
+          KERNEL (vmax_into) (dst + o, src + o + step);
+        }
+    }
+}
+
+/* dst = max over the cells [y0,y1) x [x0,x1) of a far bin: the largest
+ * blocks every b cells, the last pulled back to end at the edge. */
+static void
+KERNEL (max_far) (const Geometry *g, const float *buf, int x0, int y0,
+                  int x1, int y1, float *restrict dst)
+{
+  const int L = SPP_POOL_LANES;
+  const int kx = MIN (block_level (x1 - x0), g->nx - 1);
+  const int ky = MIN (block_level (y1 - y0), g->ny - 1);
+  const int bx = 1 << kx, by = 1 << ky;
+  const float *t = table (g, buf, kx, ky);
+  const gsize w = g->w;
+  float acc[SPP_POOL_LANES];
+  memcpy (acc, t + (y0 * w + x0) * L, sizeof acc);
+  for (int y = y0;; y += by) {
+    const int yy = MIN (y, y1 - by);
+    for (int x = x0;; x += bx) {
+      const int xx = MIN (x, x1 - bx);
+      KERNEL (vmax_into) (acc, t + (yy * w + xx) * L);
+      if (xx + bx >= x1)
+        break;
+    }
+    if (yy + by >= y1)
+      break;
+  }
+  memcpy (dst, acc, sizeof acc);
+}
+
+/* Every bin of one window for one chunk into bins[bin][lane]. With lines
+ * (the chunk's run of a BLOCKED row), each bin also goes straight out as
+ * it is made: spread between the maxima, the stores drain while the core
+ * computes, instead of stalling it in one burst of 50 lines. */
+static inline __attribute__ ((always_inline)) void
+KERNEL (pool_chunk) (const Geometry *g, const float *buf, const Plan *p,
+                     const guint32 *r, float *bins, float *lines)
+{
+  const int L = SPP_POOL_LANES;
+  for (guint li = 0; li < p->n_levels; li++) {
+    if (p->lv[li].src >= 0)
+      continue;
+    const int nn = p->lv[li].n * p->lv[li].n;
+    const gsize off = (gsize) p->lv[li].bin * L;
+    for (int b = 0; b < nn; b++, r += 4) {
+      float *out = bins + off + b * L;
+      if (G_UNLIKELY (r[0] & FAR_BIN)) {
+        KERNEL (max_far) (g, buf, r[0] & ~FAR_BIN, r[1], r[2], r[3], out);
+      } else {
+        /* Two chains for the latency. */
+        float a0[SPP_POOL_LANES], a1[SPP_POOL_LANES];
+        memcpy (a0, buf + r[0], sizeof a0);
+        memcpy (a1, buf + r[2], sizeof a1);
+        KERNEL (vmax_into) (a0, buf + r[1]);
+        KERNEL (vmax_into) (a1, buf + r[3]);
+        KERNEL (vmax_into) (a0, a1);
+        memcpy (out, a0, sizeof a0);
+      }
+      if (lines)
+        STREAM_LINE (lines + off + b * L, out);
+    }
+  }
+  for (int o = 0; o < p->n_merged; o++) {
+    const int li = p->order[o], n = p->lv[li].n;
+    const int m = p->lv[p->lv[li].src].n, k = m / n;
+    const float *src = bins + (gsize) p->lv[p->lv[li].src].bin * L;
+    const gsize off = (gsize) p->lv[li].bin * L;
+    for (int j = 0; j < n; j++)
+      for (int i = 0; i < n; i++) {
+        float acc[SPP_POOL_LANES];
+        memcpy (acc, src + (gsize) (j * k * m + i * k) * L, sizeof acc);
+        for (int a = 0; a < k; a++)
+          for (int b = 0; b < k; b++)
+            KERNEL (vmax_into) (acc,
+                                src + (gsize) ((j * k + a) * m + i * k + b) * L);
+        float *out = bins + off + (gsize) (j * n + i) * L;
+        memcpy (out, acc, sizeof acc);
+        if (lines)
+          STREAM_LINE (lines + off + (gsize) (j * n + i) * L, out);
+      }
+  }
+}
+
+/* A full chunk into its channel-major places: each level's 16 x n*n block
+ * is contiguous in the row, so it is transposed in cache and streamed. */
+static void
+KERNEL (stream_channel_major) (const Plan *p, int c, int c0,
+                               const float *bins, float *stage, float *row)
+{
+  const int L = SPP_POOL_LANES;
+  for (guint li = 0; li < p->n_levels; li++) {
+    const int nn = p->lv[li].n * p->lv[li].n;
+    const float *src = bins + (gsize) p->lv[li].bin * L;
+    float *dst = row + (gsize) p->lv[li].bin * c + (gsize) c0 * nn;
+    if (nn > 1) {
+      float *t = stage + (gsize) p->lv[li].bin * L;
+      TRANSPOSE_BINS (src, nn, L, t);
+      src = t;
+    }
+    for (int i = 0; i < nn; i++)
+      STREAM_LINE (dst + i * L, src + i * L);
+  }
+}
+
+/* The matrix: task t is chunk t / groups and the (t % groups)-th share of
+ * the windows, so a worker builds each of its chunks' tables once. */
+static void
+KERNEL (run_rows) (gpointer data, int begin, int end, int worker)
+{
+  const RunJob *j = data;
+  const Plan *p = j->p;
+  const gsize d = (gsize) j->pm->c * p->n_bins;
+  float *tables = j->s->work + j->s->work_stride * worker;
+  float *bins = tables + tables_size (j->pm);
+  float *stage = bins + (gsize) p->n_bins * SPP_POOL_LANES;
+  const gboolean blocked = j->st.layout == SPP_POOL_BLOCKED;
+  Geometry g;
+  geometry (j->pm, &g);
+  int built = -1;
+  for (int t = begin; t < end; t++) {
+    const int chunk = t / j->groups, share = t % j->groups;
+    const int c0 = chunk * SPP_POOL_LANES;
+    const guint i0 = (guint) ((guint64) j->n * share / j->groups);
+    const guint i1 = (guint) ((guint64) j->n * (share + 1) / j->groups);
+    if (i0 == i1)
+      continue;
+    if (chunk != built)
+      KERNEL (build_tables) (j->pm, chunk, tables);
+    built = chunk;
+    for (guint i = i0; i < i1; i++) {
+      const guint32 *r = j->s->reads + (gsize) i * 4 * p->n_direct;
+      float *row = j->out + (j->rows ? j->rows[i] : i) * d;
+      if (j->st.stream && blocked) {
+        KERNEL (pool_chunk) (&g, tables, p, r, bins,
+                             row + (gsize) c0 * p->n_bins);
+        continue;
+      }
+      KERNEL (pool_chunk) (&g, tables, p, r, bins, NULL);
+      if (j->st.stream)
+        KERNEL (stream_channel_major) (p, j->pm->c, c0, bins, stage, row);
+      else
+        store_chunk (&j->st, p, chunk, bins, stage, row);
+    }
+  }
+  if (j->st.stream)
+    STREAM_FENCE ();
+}
+
+/* The sink: task t is the t-th share of the windows, every chunk. */
+static void
+KERNEL (run_sink) (gpointer data, int begin, int end, int worker)
+{
+  const RunJob *j = data;
+  const Plan *p = j->p;
+  const int c = j->pm->c, L = SPP_POOL_LANES;
+  float *tables = j->s->work + j->s->work_stride * worker;
+  float *bins = tables + tables_size (j->pm);
+  float *stage = bins + (gsize) p->n_bins * L;
+  Geometry g;
+  geometry (j->pm, &g);
+  for (int t = begin; t < end; t++) {
+    const guint i0 = (guint) ((guint64) j->n * t / j->groups);
+    const guint i1 = (guint) ((guint64) j->n * (t + 1) / j->groups);
+    for (int chunk = 0; chunk < j->pm->n_chunks && i0 < i1; chunk++) {
+      const int c0 = chunk * L, valid = MIN (L, c - c0);
+      KERNEL (build_tables) (j->pm, chunk, tables);
+      for (guint i = i0; i < i1; i++) {
+        KERNEL (pool_chunk) (&g, tables, p,
+                             j->s->reads + (gsize) i * 4 * p->n_direct, bins,
+                             NULL);
+        j->sink (j->sink_data, i, blocked_values (p, bins, valid, stage),
+                 (gsize) c0 * p->n_bins, (gsize) valid * p->n_bins, worker);
+      }
+    }
+  }
+}
