@@ -73,57 +73,91 @@ KERNEL (max_far) (const Geometry *g, const float *buf, int x0, int y0,
   memcpy (dst, acc, sizeof acc);
 }
 
+/* The merged level's bins from its source's, k x k each (k constant in
+ * the common calls, so the loops unroll); each also streamed to lines. */
+static inline __attribute__ ((always_inline)) void
+KERNEL (merge_level) (const float *src, int m, int n, int k, float *out,
+                      float *lines)
+{
+  const int L = SPP_POOL_LANES;
+  for (int j = 0; j < n; j++)
+    for (int i = 0; i < n; i++) {
+      float acc[SPP_POOL_LANES];
+      memcpy (acc, src + (gsize) (j * k * m + i * k) * L, sizeof acc);
+      for (int a = 0; a < k; a++)
+        for (int b = 0; b < k; b++)
+          if (a || b)
+            KERNEL (vmax_into) (acc,
+                                src + (gsize) ((j * k + a) * m + i * k + b) * L);
+      memcpy (out + (gsize) (j * n + i) * L, acc, sizeof acc);
+      if (lines)
+        STREAM_LINE (lines + (gsize) (j * n + i) * L, acc);
+    }
+}
+
 /* Every bin of one window for one chunk into bins[bin][lane]. With lines
  * (the chunk's run of a BLOCKED row), each bin also goes straight out as
  * it is made: spread between the maxima, the stores drain while the core
  * computes, instead of stalling it in one burst of 50 lines. */
 static inline __attribute__ ((always_inline)) void
-KERNEL (pool_chunk) (const Geometry *g, const float *buf, const Plan *p,
-                     const guint32 *r, float *bins, float *lines)
+KERNEL (pool_chunk_body) (const Geometry *g, const float *buf, const Plan *p,
+                          const guint32 *r, float *bins, float *lines)
 {
   const int L = SPP_POOL_LANES;
   for (guint li = 0; li < p->n_levels; li++) {
     if (p->lv[li].src >= 0)
       continue;
     const int nn = p->lv[li].n * p->lv[li].n;
-    const gsize off = (gsize) p->lv[li].bin * L;
+    float *out = bins + (gsize) p->lv[li].bin * L;
+    float *line = lines ? lines + (gsize) p->lv[li].bin * L : NULL;
     for (int b = 0; b < nn; b++, r += 4) {
-      float *out = bins + off + b * L;
+      float a0[SPP_POOL_LANES];
       if (G_UNLIKELY (r[0] & FAR_BIN)) {
-        KERNEL (max_far) (g, buf, r[0] & ~FAR_BIN, r[1], r[2], r[3], out);
+        KERNEL (max_far) (g, buf, r[0] & ~FAR_BIN, r[1], r[2], r[3], a0);
       } else {
         /* Two chains for the latency. */
-        float a0[SPP_POOL_LANES], a1[SPP_POOL_LANES];
+        float a1[SPP_POOL_LANES];
         memcpy (a0, buf + r[0], sizeof a0);
         memcpy (a1, buf + r[2], sizeof a1);
         KERNEL (vmax_into) (a0, buf + r[1]);
         KERNEL (vmax_into) (a1, buf + r[3]);
         KERNEL (vmax_into) (a0, a1);
-        memcpy (out, a0, sizeof a0);
       }
+      memcpy (out + b * L, a0, sizeof a0);
       if (lines)
-        STREAM_LINE (lines + off + b * L, out);
+        STREAM_LINE (line + b * L, a0);
     }
   }
   for (int o = 0; o < p->n_merged; o++) {
     const int li = p->order[o], n = p->lv[li].n;
     const int m = p->lv[p->lv[li].src].n, k = m / n;
     const float *src = bins + (gsize) p->lv[p->lv[li].src].bin * L;
-    const gsize off = (gsize) p->lv[li].bin * L;
-    for (int j = 0; j < n; j++)
-      for (int i = 0; i < n; i++) {
-        float acc[SPP_POOL_LANES];
-        memcpy (acc, src + (gsize) (j * k * m + i * k) * L, sizeof acc);
-        for (int a = 0; a < k; a++)
-          for (int b = 0; b < k; b++)
-            KERNEL (vmax_into) (acc,
-                                src + (gsize) ((j * k + a) * m + i * k + b) * L);
-        float *out = bins + off + (gsize) (j * n + i) * L;
-        memcpy (out, acc, sizeof acc);
-        if (lines)
-          STREAM_LINE (lines + off + (gsize) (j * n + i) * L, out);
-      }
+    float *out = bins + (gsize) p->lv[li].bin * L;
+    float *line = lines ? lines + (gsize) p->lv[li].bin * L : NULL;
+    if (k == 2)
+      KERNEL (merge_level) (src, m, n, 2, out, line);
+    else if (k == 3)
+      KERNEL (merge_level) (src, m, n, 3, out, line);
+    else
+      KERNEL (merge_level) (src, m, n, k, out, line);
   }
+}
+
+/* Out of line, one copy with the streaming and one without, so the
+ * registers are allocated for this loop alone. */
+static __attribute__ ((noinline)) void
+KERNEL (pool_chunk) (const Geometry *g, const float *buf, const Plan *p,
+                     const guint32 *r, float *bins)
+{
+  KERNEL (pool_chunk_body) (g, buf, p, r, bins, NULL);
+}
+
+static __attribute__ ((noinline)) void
+KERNEL (pool_chunk_stream) (const Geometry *g, const float *buf,
+                            const Plan *p, const guint32 *r, float *bins,
+                            float *lines)
+{
+  KERNEL (pool_chunk_body) (g, buf, p, r, bins, lines);
 }
 
 /* A full chunk into its channel-major places: each level's 16 x n*n block
@@ -176,11 +210,11 @@ KERNEL (run_rows) (gpointer data, int begin, int end, int worker)
       const guint32 *r = j->s->reads + (gsize) i * 4 * p->n_direct;
       float *row = j->out + (j->rows ? j->rows[i] : i) * d;
       if (j->st.stream && blocked) {
-        KERNEL (pool_chunk) (&g, tables, p, r, bins,
-                             row + (gsize) c0 * p->n_bins);
+        KERNEL (pool_chunk_stream) (&g, tables, p, r, bins,
+                                    row + (gsize) c0 * p->n_bins);
         continue;
       }
-      KERNEL (pool_chunk) (&g, tables, p, r, bins, NULL);
+      KERNEL (pool_chunk) (&g, tables, p, r, bins);
       if (j->st.stream)
         KERNEL (stream_channel_major) (p, j->pm->c, c0, bins, stage, row);
       else
@@ -211,8 +245,7 @@ KERNEL (run_sink) (gpointer data, int begin, int end, int worker)
       KERNEL (build_tables) (j->pm, chunk, tables);
       for (guint i = i0; i < i1; i++) {
         KERNEL (pool_chunk) (&g, tables, p,
-                             j->s->reads + (gsize) i * 4 * p->n_direct, bins,
-                             NULL);
+                             j->s->reads + (gsize) i * 4 * p->n_direct, bins);
         j->sink (j->sink_data, i, blocked_values (p, bins, valid, stage),
                  (gsize) c0 * p->n_bins, (gsize) valid * p->n_bins, worker);
       }

@@ -90,6 +90,42 @@ time_forward (SppNet *net, const SppTensor *x, SppTensor *y, int reps)
   return times[n / 2];
 }
 
+/* The write floor of window SPP: the same N x D matrix written from both
+ * cores with the fastest stores there are (non-temporal where the CPU has
+ * AVX-512), no pooling. Memory bandwidth on these machines varies from
+ * run to run, so the pooler is judged against this, measured beside it. */
+typedef struct {
+  float *rows;
+  gsize d;
+} FloorJob;
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+__attribute__ ((target ("avx512f"))) static void
+stream_rows (float *p, gsize n)
+{
+  const __m512 v = _mm512_set1_ps (1.0f);
+  for (gsize i = 0; i + 16 <= n; i += 16)
+    _mm512_stream_ps (p + i, v);
+  _mm_sfence ();
+}
+#endif
+
+static void
+floor_rows (gpointer data, int begin, int end, int worker)
+{
+  const FloorJob *j = data;
+  float *p = j->rows + (gsize) begin * j->d;
+  const gsize n = (gsize) (end - begin) * j->d;
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (__builtin_cpu_supports ("avx512f") && n % 16 == 0) {
+    stream_rows (p, n);
+    return;
+  }
+#endif
+  memset (p, 0, n * sizeof (float));
+}
+
 /* Multiply-adds of a model's conv layers for an in_h x in_w input. */
 static double
 conv_macs (const SppModel *m, int in_h, int in_w)
@@ -239,6 +275,14 @@ main (int argc, char **argv)
         spp_pool_scratch_clear (&ps);
         qsort (times, n, sizeof (double), cmp_double);
         printf ("spp_windows_2000_binmajor_ms %.2f\n", times[n / 2] * 1e3);
+        FloorJob fj = { spp_tensor_data (rows), d };
+        for (int k = 0; k < n; k++) {
+          double t0 = now ();
+          spp_parallel_for (2000, floor_rows, &fj);
+          times[k] = now () - t0;
+        }
+        qsort (times, n, sizeof (double), cmp_double);
+        printf ("spp_windows_2000_write_floor_ms %.2f\n", times[n / 2] * 1e3);
       }
       /* fc6 over the 2000 pooled windows: one GEMM (plus bias, ReLU). */
       if (model->n_layers > model->n_trunk) {
