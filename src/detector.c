@@ -33,7 +33,8 @@ struct _SppDetector {
   guint8 *rgb;
   gsize rgb_size;
   SppTensor *input, *map;
-  SppPoolMap pool[MAX_SCALES];
+  SppTensor *maps[MAX_SCALES]; /* each scale's trunk output */
+  SppPoolMap pool[MAX_SCALES];  /* borrows maps[s] */
   float fx[MAX_SCALES], fy[MAX_SCALES];
   SppTensor *pooled, *feat, *scores, *deltas;
   SppPoolScratch batch;
@@ -62,8 +63,10 @@ detector_new (SppModel *model, GError **error)
   d->max_detections = DEFAULT_MAX_DETECTIONS;
   d->input = spp_tensor_new (0, 0, 0, 0);
   d->map = spp_tensor_new (0, 0, 0, 0);
-  for (int i = 0; i < MAX_SCALES; i++)
+  for (int i = 0; i < MAX_SCALES; i++) {
+    d->maps[i] = spp_tensor_new (0, 0, 0, 0);
     spp_pool_map_init (&d->pool[i]);
+  }
   d->pooled = spp_tensor_new (0, 0, 0, 0);
   d->feat = spp_tensor_new (0, 0, 0, 0);
   d->scores = spp_tensor_new (0, 0, 0, 0);
@@ -108,7 +111,7 @@ spp_detector_free (SppDetector *d)
   spp_tensor_free (d->input);
   spp_tensor_free (d->map);
   for (int i = 0; i < MAX_SCALES; i++)
-    spp_pool_map_clear (&d->pool[i]);
+    spp_tensor_free (d->maps[i]);
   spp_tensor_free (d->pooled);
   spp_tensor_free (d->feat);
   spp_tensor_free (d->scores);
@@ -369,9 +372,9 @@ pool_spp (SppDetector *d, const SppImage *frame, const guint used[],
     if (!prepare_input (d, frame, rw, rh, error))
       return FALSE;
     double t1 = now ();
-    if (!spp_net_forward (d->net, d->input, d->map, error)
-        || !spp_pool_map_prepare (&d->pool[s], d->map, error))
+    if (!spp_net_forward (d->net, d->input, d->maps[s], error))
       return FALSE;
+    spp_pool_map_prepare (&d->pool[s], d->maps[s]);
     d->timings.resize += t1 - t0;
     d->timings.conv += now () - t1;
     d->timings.n_forwards++;
@@ -439,9 +442,9 @@ pool_rcnn (SppDetector *d, const SppImage *frame, GError **error)
     if (!prepare_input (d, &crop, S, S, error))
       return FALSE;
     double t2 = now ();
-    if (!spp_net_forward (d->net, d->input, d->map, error)
-        || !spp_pool_map_prepare (&d->pool[0], d->map, error))
+    if (!spp_net_forward (d->net, d->input, d->map, error))
       return FALSE;
+    spp_pool_map_prepare (&d->pool[0], d->map);
     int mh, mw;
     spp_tensor_get_shape (d->map, NULL, NULL, &mh, &mw);
     int cells[4] = { 0, 0, mw - 1, mh - 1 };

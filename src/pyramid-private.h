@@ -3,27 +3,26 @@
 #include "spp/pyramid.h"
 #include "tensor-private.h"
 
-/* Window pooling works on chunks of SPP_POOL_LANES channels, stored
- * channel-last (a cell of a chunk is one 64-byte line, a bin's max one
- * vector max per cell; the last chunk is zero-padded). For each chunk a
- * worker builds the maxima of every bx x by block (bx, by in 1, 2, 4, 8)
- * anchored at each cell; max is idempotent, so a bin up to 2bx x 2by
+/* Window pooling works on chunks of SPP_POOL_LANES channels. For each
+ * chunk a worker copies the map's cells channel-last (a cell of a chunk is
+ * one 64-byte line, a bin's max one vector max per cell; the last chunk is
+ * zero-padded) and builds the maxima of every bx x by block (bx, by in 1,
+ * 2, 4) anchored at each cell; max is idempotent, so a bin up to 2bx x 2by
  * cells is the max of the four blocks at its corners. One chunk's tables
  * are built once and stay in the core's cache while every window is
  * pooled from them. */
 #define SPP_POOL_LANES 16
-#define SPP_POOL_BLOCK_LEVELS 3 /* per axis: blocks of 1, 2, 4, 8 cells */
+#define SPP_POOL_BLOCK_LEVELS 3 /* per axis: blocks of 1, 2, 4 cells */
 
-/* The map, chunked: n_chunks x h x w x lanes. */
+/* A 1 x C x H x W map to pool from. It borrows the map's data: the map
+ * must stay alive and unchanged until the pooling calls return. */
 typedef struct {
   int c, h, w, n_chunks;
-  SppTensor *cells;
+  const float *data;
 } SppPoolMap;
 
 void spp_pool_map_init (SppPoolMap *pm);
-void spp_pool_map_clear (SppPoolMap *pm);
-gboolean spp_pool_map_prepare (SppPoolMap *pm, const SppTensor *map,
-                               GError **error);
+void spp_pool_map_prepare (SppPoolMap *pm, const SppTensor *map);
 
 /* Row layouts of the pooled values (C channels, B bins over the levels):
  * CHANNEL_MAJOR is the file's (per level, c * n * n + bin), as the

@@ -59,63 +59,20 @@ spp_pyramid_project_box (const SppBox *box, guint stride, float offset,
   cells[3] = clampi (c[3], 0, map_h - 1);
 }
 
-/* Chunk rows are built split over the cores: ZF-5's 57 x 43 x 256 conv5
- * map is 2.5 MB, as much traffic as a few hundred windows. */
-typedef struct {
-  const float *src;
-  float *dst;
-  int c, h, w;
-} MapJob;
-
-SPP_HOT_LOOP
-static void
-chunk_rows (gpointer data, int r0, int r1, int worker)
-{
-  const MapJob *j = data;
-  const int c = j->c, h = j->h, w = j->w, L = SPP_POOL_LANES;
-  const gsize plane = (gsize) h * w;
-  for (int r = r0; r < r1; r++) {
-    const int chunk = r / h, y = r % h, c0 = chunk * L;
-    const int valid = MIN (L, c - c0);
-    float *dst = j->dst + (gsize) r * w * L;
-    for (int k = 0; k < valid; k++) {
-      const float *src = j->src + (c0 + k) * plane + (gsize) y * w;
-      for (int x = 0; x < w; x++)
-        dst[(gsize) x * L + k] = src[x];
-    }
-    for (int k = valid; k < L; k++)
-      for (int x = 0; x < w; x++)
-        dst[(gsize) x * L + k] = 0.0f;
-  }
-}
-
 void
 spp_pool_map_init (SppPoolMap *pm)
 {
   memset (pm, 0, sizeof *pm);
-  pm->cells = spp_tensor_new (0, 0, 0, 0);
 }
 
 void
-spp_pool_map_clear (SppPoolMap *pm)
+spp_pool_map_prepare (SppPoolMap *pm, const SppTensor *map)
 {
-  g_clear_pointer (&pm->cells, spp_tensor_free);
-}
-
-gboolean
-spp_pool_map_prepare (SppPoolMap *pm, const SppTensor *map, GError **error)
-{
-  const int c = map->c, h = map->h, w = map->w, L = SPP_POOL_LANES;
-  const int n_chunks = (c + L - 1) / L;
-  if (!spp_tensor_reshape (pm->cells, n_chunks, h, w, L, error))
-    return FALSE;
-  pm->c = c;
-  pm->h = h;
-  pm->w = w;
-  pm->n_chunks = n_chunks;
-  MapJob job = { map->data, pm->cells->data, c, h, w };
-  spp_parallel_for (n_chunks * h, chunk_rows, &job);
-  return TRUE;
+  pm->c = map->c;
+  pm->h = map->h;
+  pm->w = map->w;
+  pm->n_chunks = (map->c + SPP_POOL_LANES - 1) / SPP_POOL_LANES;
+  pm->data = map->data;
 }
 
 void
@@ -175,7 +132,6 @@ static void
 pool_cache_free (gpointer data)
 {
   PoolCache *pc = data;
-  spp_pool_map_clear (&pc->pm);
   spp_pool_scratch_clear (&pc->scratch);
   g_array_unref (pc->cells);
   g_free (pc);
@@ -202,7 +158,8 @@ pool_begin (const SppTensor *map, const guint *levels, guint n_levels,
     g_private_set (&pool_cache, pc);
   }
   g_array_set_size (pc->cells, (gsize) 4 * n);
-  return spp_pool_map_prepare (&pc->pm, map, error) ? pc : NULL;
+  spp_pool_map_prepare (&pc->pm, map);
+  return pc;
 }
 
 gboolean

@@ -17,16 +17,25 @@ KERNEL (vmax_into) (float *restrict d, const float *restrict a)
     d[k] = a[k] > d[k] ? a[k] : d[k];
 }
 
-/* One chunk's tables into buf: the chunk, then each table from the one
- * of half its width (or height). */
+/* One chunk's tables into buf: the chunk's cells channel-last (straight
+ * from the map's planes into this core's cache), then each table from the
+ * one of half its width (or height). */
 static void
 KERNEL (build_tables) (const SppPoolMap *pm, int chunk, float *buf)
 {
   Geometry g;
   geometry (pm, &g);
   const int h = g.h, w = g.w, L = SPP_POOL_LANES;
-  memcpy (buf, spp_tensor_const_data (pm->cells) + chunk * g.size,
-          g.size * sizeof (float));
+  const int c0 = chunk * L, valid = MIN (L, pm->c - c0);
+  const gsize plane = (gsize) h * w;
+  for (int k = 0; k < valid; k++) {
+    const float *src = pm->data + (c0 + k) * plane;
+    for (gsize i = 0; i < plane; i++)
+      buf[i * L + k] = src[i];
+  }
+  for (int k = valid; k < L; k++)
+    for (gsize i = 0; i < plane; i++)
+      buf[i * L + k] = 0.0f;
   for (int ky = 0; ky < g.ny; ky++)
     for (int kx = 0; kx < g.nx; kx++) {
       if (kx == 0 && ky == 0)

@@ -263,7 +263,7 @@ main (int argc, char **argv)
         spp_pool_map_init (&pm);
         for (int k = 0; k < n; k++) {
           double t0 = now ();
-          spp_pool_map_prepare (&pm, y, NULL);
+          spp_pool_map_prepare (&pm, y);
           for (int i = 0; i < 2000; i++)
             spp_pyramid_project_box (&boxes[i], 16, -20, pm.w, pm.h,
                                      cells + 4 * i);
@@ -271,7 +271,6 @@ main (int argc, char **argv)
                                 &ps, spp_tensor_data (rows));
           times[k] = now () - t0;
         }
-        spp_pool_map_clear (&pm);
         spp_pool_scratch_clear (&ps);
         qsort (times, n, sizeof (double), cmp_double);
         printf ("spp_windows_2000_binmajor_ms %.2f\n", times[n / 2] * 1e3);
