@@ -250,13 +250,13 @@ main (int argc, char **argv)
       qsort (times, n, sizeof (double), cmp_double);
       printf ("spp_windows_2000_map %dx%d\n", mw, mh);
       printf ("spp_windows_2000_ms %.2f\n", times[n / 2] * 1e3);
+      /* The detector's path, table building and projection included:
+       * BLOCKED rows (its weights are permuted to match). */
+      int mc;
+      spp_tensor_get_shape (y, NULL, &mc, NULL, NULL);
+      const gsize d = (gsize) mc * spp_pyramid_get_n_bins (levels, nl);
+      g_autoptr (SppTensor) rows = spp_tensor_new (2000, (int) d, 1, 1);
       {
-        /* The detector's path, table building and projection included:
-         * bin-major rows (its weights are permuted to match). */
-        int mc;
-        spp_tensor_get_shape (y, NULL, &mc, NULL, NULL);
-        const gsize d = (gsize) mc * spp_pyramid_get_n_bins (levels, nl);
-        g_autoptr (SppTensor) rows = spp_tensor_new (2000, (int) d, 1, 1);
         g_autofree int *cells = g_new (int, 4 * 2000);
         SppPoolMap pm;
         SppPoolScratch ps = { 0 };
@@ -283,16 +283,21 @@ main (int argc, char **argv)
         qsort (times, n, sizeof (double), cmp_double);
         printf ("spp_windows_2000_write_floor_ms %.2f\n", times[n / 2] * 1e3);
       }
-      /* fc6 over the 2000 pooled windows: one GEMM (plus bias, ReLU). */
+      /* fc6 over the 2000 pooled windows: one GEMM (plus bias, ReLU), as
+       * the detector runs it: on the BLOCKED rows, with its permuted copy
+       * of the weights. (The file's own weights are mapped pages: the GEMM
+       * runs about 8% slower on those.) */
       if (model->n_layers > model->n_trunk) {
         const SppLayer *fc6 = &model->layers[model->n_trunk];
+        const float *fc6_w, *bbox_w;
+        spp_model_get_binmajor (model, &fc6_w, &bbox_w);
         g_autoptr (SppTensor) f6 = spp_tensor_new (2000, fc6->out_c, 1, 1);
         double g = gemm_gflops (2000, fc6->out_c, fc6->in_c, SPP_BLAS_TRANS,
                                 reps);
         peak = MAX (peak, g);
         for (int k = 0; k < n; k++) {
           double t0 = now ();
-          spp_fc_forward (fc6, NULL, spp_tensor_const_data (pooled), 2000,
+          spp_fc_forward (fc6, fc6_w, spp_tensor_const_data (rows), 2000,
                           spp_tensor_data (f6));
           times[k] = now () - t0;
         }
@@ -300,6 +305,8 @@ main (int argc, char **argv)
         double f = 2.0 * 2000 * fc6->out_c * (double) fc6->in_c;
         printf ("fc6_2000_ms %.2f\n", times[n / 2] * 1e3);
         printf ("fc6_2000_gflops %.1f\n", f / times[n / 2] / 1e9);
+        /* The peak is a best-of; so is this, for a like-for-like ratio. */
+        printf ("fc6_2000_best_gflops %.1f\n", f / times[0] / 1e9);
         printf ("gemm_fc6_2000 %.1f\n", g);
       }
     }
