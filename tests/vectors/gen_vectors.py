@@ -246,6 +246,21 @@ def project(box, S, off, W, H):
     return cl(l, W - 1), cl(tp, H - 1), cl(r, W - 1), cl(b, H - 1)
 
 
+def windows_case(name, fm, boxes, levels, stride, offset):
+    """Window SPP of each box, by the formula above and PyTorch's pool."""
+    rows = []
+    for bx in boxes:
+        x0, y0, x1, y1 = project(bx, stride, offset, fm.shape[3], fm.shape[2])
+        rows.append(spp_ref(t(fm[:, :, y0:y1 + 1, x0:x1 + 1]), levels))
+    out = torch.cat(rows, 0)
+    index[name] = dict(kind="windows", levels=",".join(str(n) for n in levels),
+                       stride=str(stride), offset=str(offset), input=name + ".in",
+                       input_shape=save(name + ".in", fm), boxes=name + ".boxes",
+                       boxes_shape=save(name + ".boxes", boxes),
+                       output=name + ".out",
+                       output_shape=save(name + ".out", out.numpy()))
+
+
 S, OFF = 16, 0.0
 fm = randn(1, 6, 9, 12)
 boxes = np.array([
@@ -260,17 +275,7 @@ boxes = np.array([
     [500, 400, 30, 30],      # entirely outside
     [47, 47, 130, 19],
 ], dtype=np.float32)
-rows = []
-for bx in boxes:
-    x0, y0, x1, y1 = project(bx, S, OFF, fm.shape[3], fm.shape[2])
-    rows.append(spp_ref(t(fm[:, :, y0:y1 + 1, x0:x1 + 1]), [1, 2, 3, 6]))
-out = torch.cat(rows, 0)
-index["windows"] = dict(kind="windows", levels="1,2,3,6", stride=str(S),
-                        offset=str(OFF), input="windows.in",
-                        input_shape=save("windows.in", fm), boxes="windows.boxes",
-                        boxes_shape=save("windows.boxes", boxes),
-                        output="windows.out",
-                        output_shape=save("windows.out", out.numpy()))
+windows_case("windows", fm, boxes, [1, 2, 3, 6], S, OFF)
 
 # ZF-5 at two input sizes, weights from models/zf5.py's seeded generator.
 ws = zf5.random_weights(seed=7)
@@ -311,18 +316,7 @@ for (h, w) in [(50, 61)]:
 fm = randn(1, 4, 40, 50)
 boxes = np.array([[0, 0, 800, 640], [16, 16, 500, 300], [100, 40, 130, 600],
                   [300, 300, 70, 90], [10, 500, 790, 139]], dtype=np.float32)
-rows = []
-for bx in boxes:
-    x0, y0, x1, y1 = project(bx, 16, 0.0, fm.shape[3], fm.shape[2])
-    rows.append(spp_ref(t(fm[:, :, y0:y1 + 1, x0:x1 + 1]), [1, 2, 4, 8]))
-out = torch.cat(rows, 0)
-index["windows_large"] = dict(kind="windows", levels="1,2,4,8", stride="16",
-                              offset="0.0", input="windows_large.in",
-                              input_shape=save("windows_large.in", fm),
-                              boxes="windows_large.boxes",
-                              boxes_shape=save("windows_large.boxes", boxes),
-                              output="windows_large.out",
-                              output_shape=save("windows_large.out", out.numpy()))
+windows_case("windows_large", fm, boxes, [1, 2, 4, 8], 16, 0.0)
 with open(os.path.join(HERE, "index.ini"), "w") as f:
     index.write(f)
 
@@ -339,18 +333,7 @@ while len(boxes) < 48:
     bw, bh = rs2.uniform(1, W * 0.9), rs2.uniform(1, H * 0.9)
     boxes.append([rs2.uniform(-10, W - bw), rs2.uniform(-10, H - bh), bw, bh])
 boxes = np.array(boxes, dtype=np.float32)
-rows = []
-for bx in boxes:
-    x0, y0, x1, y1 = project(bx, 16, -8.0, fm.shape[3], fm.shape[2])
-    rows.append(spp_ref(t(fm[:, :, y0:y1 + 1, x0:x1 + 1]), [1, 2, 3, 5, 6]))
-out = torch.cat(rows, 0)
-index["windows_chunks"] = dict(kind="windows", levels="1,2,3,5,6", stride="16",
-                               offset="-8.0", input="windows_chunks.in",
-                               input_shape=save("windows_chunks.in", fm),
-                               boxes="windows_chunks.boxes",
-                               boxes_shape=save("windows_chunks.boxes", boxes),
-                               output="windows_chunks.out",
-                               output_shape=save("windows_chunks.out", out.numpy()))
+windows_case("windows_chunks", fm, boxes, [1, 2, 3, 5, 6], 16, -8.0)
 with open(os.path.join(HERE, "index.ini"), "w") as f:
     index.write(f)
 
@@ -366,17 +349,6 @@ while len(boxes) < 40:
     bw, bh = rs3.uniform(1, W), rs3.uniform(1, H)
     boxes.append([rs3.uniform(-10, W - bw), rs3.uniform(-10, H - bh), bw, bh])
 boxes = np.array(boxes, dtype=np.float32)
-rows = []
-for bx in boxes:
-    x0, y0, x1, y1 = project(bx, 16, 0.0, fm.shape[3], fm.shape[2])
-    rows.append(spp_ref(t(fm[:, :, y0:y1 + 1, x0:x1 + 1]), [1, 2, 3, 4, 6]))
-out = torch.cat(rows, 0)
-index["windows_c32"] = dict(kind="windows", levels="1,2,3,4,6", stride="16",
-                            offset="0.0", input="windows_c32.in",
-                            input_shape=save("windows_c32.in", fm),
-                            boxes="windows_c32.boxes",
-                            boxes_shape=save("windows_c32.boxes", boxes),
-                            output="windows_c32.out",
-                            output_shape=save("windows_c32.out", out.numpy()))
+windows_case("windows_c32", fm, boxes, [1, 2, 3, 4, 6], 16, 0.0)
 with open(os.path.join(HERE, "index.ini"), "w") as f:
     index.write(f)
