@@ -11,6 +11,17 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define HAVE_X86_KERNELS 1
+/* A region of functions compiled for one instruction set. */
+#ifdef __clang__
+#define TARGET_BEGIN(isa)                                                    \
+  _Pragma (G_STRINGIFY (clang attribute push (                               \
+      __attribute__ ((target (isa))), apply_to = function)))
+#define TARGET_END _Pragma ("clang attribute pop")
+#else
+#define TARGET_BEGIN(isa)                                                    \
+  _Pragma ("GCC push_options") _Pragma (G_STRINGIFY (GCC target (isa)))
+#define TARGET_END _Pragma ("GCC pop_options")
+#endif
 #endif
 
 /* How the levels are computed. The finest level, and any level that
@@ -163,8 +174,7 @@ transpose_bins (const float *restrict src, int nn, int valid,
 }
 
 #ifdef HAVE_X86_KERNELS
-#pragma GCC push_options
-#pragma GCC target ("avx512f")
+TARGET_BEGIN ("avx512f")
 /* The same with 16 x 16 in-register transposes (unpack, then 128-bit
  * lane shuffles): scalar element moves cost more than the pooling. */
 static void
@@ -203,7 +213,7 @@ transpose_bins_avx512 (const float *restrict src, int nn, int valid,
   }
 }
 
-#pragma GCC pop_options
+TARGET_END
 #endif
 
 /* How one window's chunk reaches its row. */
@@ -321,8 +331,7 @@ run_reads (gpointer data, int begin, int end, int worker)
 #undef TRANSPOSE_BINS
 
 #ifdef HAVE_X86_KERNELS
-#pragma GCC push_options
-#pragma GCC target ("avx2")
+TARGET_BEGIN ("avx2")
 #define KERNEL(name) name##_avx2
 #define STREAM_LINE(dst, src)                                                \
   (_mm256_stream_ps ((dst), _mm256_loadu_ps (src)),                          \
@@ -333,10 +342,9 @@ run_reads (gpointer data, int begin, int end, int worker)
 #undef KERNEL
 #undef STREAM_LINE
 #undef TRANSPOSE_BINS
-#pragma GCC pop_options
+TARGET_END
 
-#pragma GCC push_options
-#pragma GCC target ("avx512f")
+TARGET_BEGIN ("avx512f")
 #define KERNEL(name) name##_avx512
 #define STREAM_LINE(dst, src) _mm512_stream_ps ((dst), _mm512_loadu_ps (src))
 #define TRANSPOSE_BINS transpose_bins_avx512
@@ -345,7 +353,7 @@ run_reads (gpointer data, int begin, int end, int worker)
 #undef STREAM_LINE
 #undef STREAM_FENCE
 #undef TRANSPOSE_BINS
-#pragma GCC pop_options
+TARGET_END
 #endif
 
 typedef struct {

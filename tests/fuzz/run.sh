@@ -15,7 +15,8 @@ clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
   -D_GNU_SOURCE -DSPP_MODEL_INSTALL_DIR='"/nonexistent"' \
   -DSPP_MODEL_SOURCE_DIR='"/nonexistent"' \
   -Iinclude -Isrc -I"$out" $(pkg-config --cflags glib-2.0 gmodule-2.0 orc-0.4) \
-  src/model.c src/tensor.c src/error.c src/pyramid.c src/box.c src/net.c \
+  src/model.c src/tensor.c src/error.c src/pyramid.c src/window-pool.c \
+  src/box.c src/net.c \
   src/conv.c src/pool.c src/lrn.c src/eltwise.c src/channel.c src/fc.c \
   src/blas.c src/parallel.c "$out/spp-orc.c" \
   tests/fuzz/fuzz-model.c $(pkg-config --libs glib-2.0 gmodule-2.0 orc-0.4) -lm \
