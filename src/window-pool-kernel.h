@@ -83,10 +83,11 @@ KERNEL (max_far) (const Geometry *g, const float *buf, int x0, int y0,
 }
 
 /* The merged level's bins from its source's, k x k each (k constant in
- * the common calls, so the loops unroll); each also streamed to lines. */
+ * the common calls, so the loops unroll); each also streamed to lines,
+ * or paired with one pending line (pool_chunk_body). */
 static inline __attribute__ ((always_inline)) void
 KERNEL (merge_level) (const float *src, int m, int n, int k, float *out,
-                      float *lines)
+                      float *lines, const Pending *pend, int *q)
 {
   const int L = SPP_POOL_LANES;
   for (int j = 0; j < n; j++)
@@ -101,18 +102,25 @@ KERNEL (merge_level) (const float *src, int m, int n, int k, float *out,
       memcpy (out + (gsize) (j * n + i) * L, acc, sizeof acc);
       if (lines)
         STREAM_LINE (lines + (gsize) (j * n + i) * L, acc);
+      if (pend)
+        STREAM_LINE (pend->dst[*q], pend->src + (gsize) *q * L);
+      ++*q;
     }
 }
 
 /* Every bin of one window for one chunk into bins[bin][lane]. With lines
  * (the chunk's run of a BLOCKED row), each bin also goes straight out as
  * it is made: spread between the maxima, the stores drain while the core
- * computes, instead of stalling it in one burst of 50 lines. */
+ * computes, instead of stalling it in one burst of 50 lines. With pend
+ * (the previous window's lines, transposed into channel-major order),
+ * one of those goes out per bin made, for the same reason. */
 static inline __attribute__ ((always_inline)) void
 KERNEL (pool_chunk_body) (const Geometry *g, const float *buf, const Plan *p,
-                          const guint32 *r, float *bins, float *lines)
+                          const guint32 *r, float *bins, float *lines,
+                          const Pending *pend)
 {
   const int L = SPP_POOL_LANES;
+  int q = 0;
   for (guint li = 0; li < p->n_levels; li++) {
     if (p->lv[li].src >= 0)
       continue;
@@ -135,6 +143,9 @@ KERNEL (pool_chunk_body) (const Geometry *g, const float *buf, const Plan *p,
       memcpy (out + b * L, a0, sizeof a0);
       if (lines)
         STREAM_LINE (line + b * L, a0);
+      if (pend)
+        STREAM_LINE (pend->dst[q], pend->src + (gsize) q * L);
+      q++;
     }
   }
   for (int o = 0; o < p->n_merged; o++) {
@@ -144,21 +155,21 @@ KERNEL (pool_chunk_body) (const Geometry *g, const float *buf, const Plan *p,
     float *out = bins + (gsize) p->lv[li].bin * L;
     float *line = lines ? lines + (gsize) p->lv[li].bin * L : NULL;
     if (k == 2)
-      KERNEL (merge_level) (src, m, n, 2, out, line);
+      KERNEL (merge_level) (src, m, n, 2, out, line, pend, &q);
     else if (k == 3)
-      KERNEL (merge_level) (src, m, n, 3, out, line);
+      KERNEL (merge_level) (src, m, n, 3, out, line, pend, &q);
     else
-      KERNEL (merge_level) (src, m, n, k, out, line);
+      KERNEL (merge_level) (src, m, n, k, out, line, pend, &q);
   }
 }
 
-/* Out of line, one copy with the streaming and one without, so the
- * registers are allocated for this loop alone. */
+/* Out of line, one copy per way of storing, so the registers are
+ * allocated for this loop alone. */
 static __attribute__ ((noinline)) void
 KERNEL (pool_chunk) (const Geometry *g, const float *buf, const Plan *p,
                      const guint32 *r, float *bins)
 {
-  KERNEL (pool_chunk_body) (g, buf, p, r, bins, NULL);
+  KERNEL (pool_chunk_body) (g, buf, p, r, bins, NULL, NULL);
 }
 
 static __attribute__ ((noinline)) void
@@ -166,28 +177,43 @@ KERNEL (pool_chunk_stream) (const Geometry *g, const float *buf,
                             const Plan *p, const guint32 *r, float *bins,
                             float *lines)
 {
-  KERNEL (pool_chunk_body) (g, buf, p, r, bins, lines);
+  KERNEL (pool_chunk_body) (g, buf, p, r, bins, lines, NULL);
 }
 
-/* A full chunk into its channel-major places: each level's 16 x n*n block
- * is contiguous in the row, so it is transposed in cache and streamed. */
+static __attribute__ ((noinline)) void
+KERNEL (pool_chunk_pend) (const Geometry *g, const float *buf,
+                          const Plan *p, const guint32 *r, float *bins,
+                          const Pending *pend)
+{
+  KERNEL (pool_chunk_body) (g, buf, p, r, bins, NULL, pend);
+}
+
+/* A full chunk's channel-major lines into pend: each level's 16 x n*n
+ * block is contiguous in the row, so it is transposed in cache; its
+ * lines go out while the next window is pooled. */
 static void
-KERNEL (stream_channel_major) (const Plan *p, int c, int c0,
-                               const float *bins, float *stage, float *row)
+KERNEL (stage_channel_major) (const Plan *p, int c, int c0,
+                              const float *bins, float *row, Pending *pend)
 {
   const int L = SPP_POOL_LANES;
   for (guint li = 0; li < p->n_levels; li++) {
-    const int nn = p->lv[li].n * p->lv[li].n;
-    const float *src = bins + (gsize) p->lv[li].bin * L;
-    float *dst = row + (gsize) p->lv[li].bin * c + (gsize) c0 * nn;
-    if (nn > 1) {
-      float *t = stage + (gsize) p->lv[li].bin * L;
-      TRANSPOSE_BINS (src, nn, L, t);
-      src = t;
-    }
+    const int nn = p->lv[li].n * p->lv[li].n, bin = p->lv[li].bin;
+    float *t = pend->src + (gsize) bin * L;
+    float *dst = row + (gsize) bin * c + (gsize) c0 * nn;
+    if (nn > 1)
+      TRANSPOSE_BINS (bins + (gsize) bin * L, nn, L, t);
+    else
+      memcpy (t, bins + (gsize) bin * L, L * sizeof (float));
     for (int i = 0; i < nn; i++)
-      STREAM_LINE (dst + i * L, src + i * L);
+      pend->dst[bin + i] = dst + i * L;
   }
+}
+
+static void
+KERNEL (flush_pending) (const Plan *p, const Pending *pend)
+{
+  for (int q = 0; q < p->n_bins; q++)
+    STREAM_LINE (pend->dst[q], pend->src + (gsize) q * SPP_POOL_LANES);
 }
 
 /* The matrix: task t is chunk t / groups and the (t % groups)-th share of
@@ -198,10 +224,11 @@ KERNEL (run_rows) (gpointer data, int begin, int end, int worker)
   const RunJob *j = data;
   const Plan *p = j->p;
   const gsize d = (gsize) j->pm->c * p->n_bins;
-  float *tables = j->s->work + j->s->work_stride * worker;
-  float *bins = tables + tables_size (j->pm);
-  float *stage = bins + (gsize) p->n_bins * SPP_POOL_LANES;
+  Work w;
+  work_area (j, worker, &w);
+  float *tables = w.tables, *bins = w.bins, *stage = w.pend[0].src;
   const gboolean blocked = j->st.layout == SPP_POOL_BLOCKED;
+  Pending *cur = &w.pend[0], *prev = NULL;
   Geometry g;
   geometry (j->pm, &g);
   int built = -1;
@@ -221,15 +248,19 @@ KERNEL (run_rows) (gpointer data, int begin, int end, int worker)
       if (j->st.stream && blocked) {
         KERNEL (pool_chunk_stream) (&g, tables, p, r, bins,
                                     row + (gsize) c0 * p->n_bins);
-        continue;
-      }
-      KERNEL (pool_chunk) (&g, tables, p, r, bins);
-      if (j->st.stream)
-        KERNEL (stream_channel_major) (p, j->pm->c, c0, bins, stage, row);
-      else
+      } else if (j->st.stream) {
+        KERNEL (pool_chunk_pend) (&g, tables, p, r, bins, prev);
+        KERNEL (stage_channel_major) (p, j->pm->c, c0, bins, row, cur);
+        prev = cur;
+        cur = cur == &w.pend[0] ? &w.pend[1] : &w.pend[0];
+      } else {
+        KERNEL (pool_chunk) (&g, tables, p, r, bins);
         store_chunk (&j->st, p, chunk, bins, stage, row);
+      }
     }
   }
+  if (prev)
+    KERNEL (flush_pending) (p, prev);
   if (j->st.stream)
     STREAM_FENCE ();
 }
@@ -241,9 +272,9 @@ KERNEL (run_sink) (gpointer data, int begin, int end, int worker)
   const RunJob *j = data;
   const Plan *p = j->p;
   const int c = j->pm->c, L = SPP_POOL_LANES;
-  float *tables = j->s->work + j->s->work_stride * worker;
-  float *bins = tables + tables_size (j->pm);
-  float *stage = bins + (gsize) p->n_bins * L;
+  Work w;
+  work_area (j, worker, &w);
+  float *tables = w.tables, *bins = w.bins, *stage = w.pend[0].src;
   Geometry g;
   geometry (j->pm, &g);
   for (int t = begin; t < end; t++) {

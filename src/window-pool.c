@@ -271,8 +271,8 @@ spp_pool_scratch_clear (SppPoolScratch *s)
   s->reads_size = s->work_size = s->work_stride = 0;
 }
 
-/* Sizes the scratch for n windows and returns each worker's share of the
- * work area: tables, then bins, then staging (64-byte aligned). */
+/* Sizes the scratch for n windows and each worker's share of the work
+ * area (64-byte aligned, see work_area). */
 static void
 scratch_ensure (SppPoolScratch *s, const SppPoolMap *pm, const Plan *p,
                 guint n)
@@ -284,7 +284,8 @@ scratch_ensure (SppPoolScratch *s, const SppPoolMap *pm, const Plan *p,
     s->reads_size = reads;
   }
   const gsize bins = (gsize) p->n_bins * SPP_POOL_LANES;
-  const gsize stride = (tables_size (pm) + 2 * bins + 15) / 16 * 16;
+  const gsize dsts = (gsize) p->n_bins * sizeof (float *) / sizeof (float);
+  const gsize stride = (tables_size (pm) + 3 * bins + 2 * dsts + 15) / 16 * 16;
   const gsize size = stride * spp_parallel_get_n_workers ();
   if (s->work_size < size) {
     g_aligned_free (s->work);
@@ -307,6 +308,33 @@ typedef struct {
   SppPoolScratch *s;
   float *out;
 } RunJob;
+
+/* A window's lines waiting to be streamed: line q from src + 16 q to
+ * dst[q]. */
+typedef struct {
+  float *src;
+  float **dst;
+} Pending;
+
+/* A worker's share of the scratch: the chunk's tables, one window's bins,
+ * two sets of pending lines (the window being staged, the one going
+ * out). */
+typedef struct {
+  float *tables, *bins;
+  Pending pend[2];
+} Work;
+
+static void
+work_area (const RunJob *j, int worker, Work *w)
+{
+  const gsize bins = (gsize) j->p->n_bins * SPP_POOL_LANES;
+  w->tables = j->s->work + j->s->work_stride * worker;
+  w->bins = w->tables + tables_size (j->pm);
+  w->pend[0].src = w->bins + bins;
+  w->pend[1].src = w->pend[0].src + bins;
+  w->pend[0].dst = (float **) (void *) (w->pend[1].src + bins);
+  w->pend[1].dst = w->pend[0].dst + j->p->n_bins;
+}
 
 static void
 run_reads (gpointer data, int begin, int end, int worker)
