@@ -430,17 +430,27 @@ spp_pool_force_kernels (const char *isa)
   return forced_kernels != NULL;
 }
 
+/* Plans the levels and sizes the scratch; FALSE: no windows. */
+static gboolean
+run_begin (const SppPoolMap *pm, const guint *levels, guint n_levels,
+           guint n, SppPoolScratch *scratch, Plan *p)
+{
+  if (n == 0)
+    return FALSE;
+  plan_levels (levels, n_levels, p);
+  scratch_ensure (scratch, pm, p, n);
+  return TRUE;
+}
+
 void
 spp_pool_map_windows (const SppPoolMap *pm, const guint *levels,
                       guint n_levels, const int *cells, const guint *rows,
                       guint n, SppPoolLayout layout, SppPoolScratch *scratch,
                       float *out)
 {
-  if (n == 0)
-    return;
   Plan p;
-  plan_levels (levels, n_levels, &p);
-  scratch_ensure (scratch, pm, &p, n);
+  if (!run_begin (pm, levels, n_levels, n, scratch, &p))
+    return;
   const int workers = spp_parallel_get_n_workers ();
   const Kernels *k = kernels ();
   /* Whole chunks per worker where there are enough; with few channels
@@ -461,11 +471,9 @@ spp_pool_map_sink (const SppPoolMap *pm, const guint *levels,
                    guint n_levels, const int *cells, guint n,
                    SppPoolSink sink, gpointer data, SppPoolScratch *scratch)
 {
-  if (n == 0)
-    return;
   Plan p;
-  plan_levels (levels, n_levels, &p);
-  scratch_ensure (scratch, pm, &p, n);
+  if (!run_begin (pm, levels, n_levels, n, scratch, &p))
+    return;
   const int groups = spp_parallel_get_n_workers ();
   RunJob job = { pm, &p, cells, NULL, n, groups,
                  { SPP_POOL_BLOCKED, pm->c, FALSE, FALSE }, sink, data,
