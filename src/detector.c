@@ -45,6 +45,17 @@ struct _SppDetector {
   SppDetectorTimings timings;
 };
 
+/* An empty array with room for per elements per window of
+ * SPP_POOL_RESERVED_WINDOWS windows, touched (see detector_new). */
+static GArray *
+reserved_array (guint elem, guint per)
+{
+  const guint n = SPP_POOL_RESERVED_WINDOWS * per;
+  GArray *a = g_array_sized_new (FALSE, FALSE, elem, n);
+  memset (a->data, 0, (gsize) n * elem);
+  return a;
+}
+
 static SppDetector *
 detector_new (SppModel *model, GError **error)
 {
@@ -68,13 +79,17 @@ detector_new (SppModel *model, GError **error)
     spp_pool_map_init (&d->pool[i]);
   }
   d->pooled = spp_tensor_new (0, 0, 0, 0);
-  d->feat = spp_tensor_new (0, 0, 0, 0);
+  /* Room for SPP_POOL_RESERVED_WINDOWS windows' scores from the start
+   * (spp_tensor_new zeroes, so the pages are resident): memory per stream
+   * stays flat as the number of windows per frame varies. */
+  d->feat = spp_tensor_new (SPP_POOL_RESERVED_WINDOWS,
+                            5 * MAX (spp_model_get_n_classes (model), 1), 1, 1);
   d->scores = spp_tensor_new (0, 0, 0, 0);
   d->deltas = spp_tensor_new (0, 0, 0, 0);
-  d->windows = g_array_new (FALSE, FALSE, sizeof (SppBox));
-  d->window_scale = g_array_new (FALSE, FALSE, sizeof (guint));
-  d->cells = g_array_new (FALSE, FALSE, sizeof (int));
-  d->rows = g_array_new (FALSE, FALSE, sizeof (guint));
+  d->windows = reserved_array (sizeof (SppBox), 1);
+  d->window_scale = reserved_array (sizeof (guint), 1);
+  d->cells = reserved_array (sizeof (int), 4);
+  d->rows = reserved_array (sizeof (guint), 1);
   d->dets = g_array_new (FALSE, FALSE, sizeof (SppDetection));
   return d;
 }

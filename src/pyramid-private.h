@@ -39,9 +39,12 @@ typedef enum {
 void spp_pyramid_permutation (int c, const guint *levels, guint n_levels,
                               guint *perm);
 
-/* Scratch of the poolers, grown on demand, kept by the caller. */
+/* Scratch of the poolers, kept by the caller: sized for at least
+ * SPP_POOL_RESERVED_WINDOWS windows from the start (and grown beyond on
+ * demand), so that a stream's memory is flat once it runs. */
+#define SPP_POOL_RESERVED_WINDOWS 4096
 typedef struct {
-  guint32 *reads; /* per window: table offsets of its bins */
+  guint64 *reads; /* per window: where its bins are in the tables */
   gsize reads_size;
   float *work; /* per worker: tables, bins, staging */
   gsize work_size, work_stride;

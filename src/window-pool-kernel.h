@@ -54,13 +54,21 @@ KERNEL (build_tables) (const SppPoolMap *pm, int chunk, float *buf)
     }
 }
 
-/* dst = max over the cells [y0,y1) x [x0,x1) of a far bin: the largest
- * blocks every b cells, the last pulled back to end at the edge. */
+/* dst = the max of a far bin (window_reads): bin (j, i) of level li of
+ * the window's cells, from the largest blocks every b cells, the last
+ * pulled back to end at the edge. */
 static void
-KERNEL (max_far) (const Geometry *g, const float *buf, int x0, int y0,
-                  int x1, int y1, float *restrict dst)
+KERNEL (max_far) (const Geometry *g, const float *buf, const Plan *p,
+                  const int cells[4], guint64 v, float *restrict dst)
 {
-  const int L = SPP_POOL_LANES;
+  const int L = SPP_POOL_LANES, n = p->lv[(v >> 12) & 15].n;
+  int x0, x1, y0, y1;
+  spp_pyramid_bin_range (cells[2] - cells[0] + 1, n, v & 63, &x0, &x1);
+  spp_pyramid_bin_range (cells[3] - cells[1] + 1, n, (v >> 6) & 63, &y0, &y1);
+  x0 += cells[0];
+  x1 += cells[0];
+  y0 += cells[1];
+  y1 += cells[1];
   const int kx = MIN (block_level (x1 - x0), g->nx - 1);
   const int ky = MIN (block_level (y1 - y0), g->ny - 1);
   const int bx = 1 << kx, by = 1 << ky;
@@ -116,8 +124,8 @@ KERNEL (merge_level) (const float *src, int m, int n, int k, float *out,
  * one of those goes out per bin made, for the same reason. */
 static inline __attribute__ ((always_inline)) void
 KERNEL (pool_chunk_body) (const Geometry *g, const float *buf, const Plan *p,
-                          const guint32 *r, float *bins, float *lines,
-                          const Pending *pend)
+                          const int *cells, const guint64 *r, float *bins,
+                          float *lines, const Pending *pend)
 {
   const int L = SPP_POOL_LANES;
   int q = 0;
@@ -127,17 +135,20 @@ KERNEL (pool_chunk_body) (const Geometry *g, const float *buf, const Plan *p,
     const int nn = p->lv[li].n * p->lv[li].n;
     float *out = bins + (gsize) p->lv[li].bin * L;
     float *line = lines ? lines + (gsize) p->lv[li].bin * L : NULL;
-    for (int b = 0; b < nn; b++, r += 4) {
+    for (int b = 0; b < nn; b++, r++) {
       float a0[SPP_POOL_LANES];
-      if (G_UNLIKELY (r[0] & FAR_BIN)) {
-        KERNEL (max_far) (g, buf, r[0] & ~FAR_BIN, r[1], r[2], r[3], a0);
+      const guint64 v = *r;
+      if (G_UNLIKELY (v & FAR_BIN)) {
+        KERNEL (max_far) (g, buf, p, cells, v, a0);
       } else {
-        /* Two chains for the latency. */
+        /* The four corner blocks; two chains for the latency. */
+        const float *c00 = buf + (guint32) v;
+        const gsize dx = (v >> 32) & 127, dy = (v >> 39) & 0xffffff;
         float a1[SPP_POOL_LANES];
-        memcpy (a0, buf + r[0], sizeof a0);
-        memcpy (a1, buf + r[2], sizeof a1);
-        KERNEL (vmax_into) (a0, buf + r[1]);
-        KERNEL (vmax_into) (a1, buf + r[3]);
+        memcpy (a0, c00, sizeof a0);
+        memcpy (a1, c00 + dy, sizeof a1);
+        KERNEL (vmax_into) (a0, c00 + dx);
+        KERNEL (vmax_into) (a1, c00 + dy + dx);
         KERNEL (vmax_into) (a0, a1);
       }
       memcpy (out + b * L, a0, sizeof a0);
@@ -167,25 +178,25 @@ KERNEL (pool_chunk_body) (const Geometry *g, const float *buf, const Plan *p,
  * allocated for this loop alone. */
 static __attribute__ ((noinline)) void
 KERNEL (pool_chunk) (const Geometry *g, const float *buf, const Plan *p,
-                     const guint32 *r, float *bins)
+                     const int *cells, const guint64 *r, float *bins)
 {
-  KERNEL (pool_chunk_body) (g, buf, p, r, bins, NULL, NULL);
+  KERNEL (pool_chunk_body) (g, buf, p, cells, r, bins, NULL, NULL);
 }
 
 static __attribute__ ((noinline)) void
 KERNEL (pool_chunk_stream) (const Geometry *g, const float *buf,
-                            const Plan *p, const guint32 *r, float *bins,
-                            float *lines)
+                            const Plan *p, const int *cells, const guint64 *r,
+                            float *bins, float *lines)
 {
-  KERNEL (pool_chunk_body) (g, buf, p, r, bins, lines, NULL);
+  KERNEL (pool_chunk_body) (g, buf, p, cells, r, bins, lines, NULL);
 }
 
 static __attribute__ ((noinline)) void
 KERNEL (pool_chunk_pend) (const Geometry *g, const float *buf,
-                          const Plan *p, const guint32 *r, float *bins,
-                          const Pending *pend)
+                          const Plan *p, const int *cells, const guint64 *r,
+                          float *bins, const Pending *pend)
 {
-  KERNEL (pool_chunk_body) (g, buf, p, r, bins, NULL, pend);
+  KERNEL (pool_chunk_body) (g, buf, p, cells, r, bins, NULL, pend);
 }
 
 /* A full chunk's channel-major lines into pend: each level's 16 x n*n
@@ -243,18 +254,19 @@ KERNEL (run_rows) (gpointer data, int begin, int end, int worker)
       KERNEL (build_tables) (j->pm, chunk, tables);
     built = chunk;
     for (guint i = i0; i < i1; i++) {
-      const guint32 *r = j->s->reads + (gsize) i * 4 * p->n_direct;
+      const guint64 *r = j->s->reads + (gsize) i * p->n_direct;
+      const int *cells = j->cells + 4 * i;
       float *row = j->out + (j->rows ? j->rows[i] : i) * d;
       if (j->st.stream && blocked) {
-        KERNEL (pool_chunk_stream) (&g, tables, p, r, bins,
+        KERNEL (pool_chunk_stream) (&g, tables, p, cells, r, bins,
                                     row + (gsize) c0 * p->n_bins);
       } else if (j->st.stream) {
-        KERNEL (pool_chunk_pend) (&g, tables, p, r, bins, prev);
+        KERNEL (pool_chunk_pend) (&g, tables, p, cells, r, bins, prev);
         KERNEL (stage_channel_major) (p, j->pm->c, c0, bins, row, cur);
         prev = cur;
         cur = cur == &w.pend[0] ? &w.pend[1] : &w.pend[0];
       } else {
-        KERNEL (pool_chunk) (&g, tables, p, r, bins);
+        KERNEL (pool_chunk) (&g, tables, p, cells, r, bins);
         store_chunk (&j->st, p, chunk, bins, stage, row);
       }
     }
@@ -284,8 +296,8 @@ KERNEL (run_sink) (gpointer data, int begin, int end, int worker)
       const int c0 = chunk * L, valid = MIN (L, c - c0);
       KERNEL (build_tables) (j->pm, chunk, tables);
       for (guint i = i0; i < i1; i++) {
-        KERNEL (pool_chunk) (&g, tables, p,
-                             j->s->reads + (gsize) i * 4 * p->n_direct, bins);
+        KERNEL (pool_chunk) (&g, tables, p, j->cells + 4 * i,
+                             j->s->reads + (gsize) i * p->n_direct, bins);
         j->sink (j->sink_data, i, blocked_values (p, bins, valid, stage),
                  (gsize) c0 * p->n_bins, (gsize) valid * p->n_bins, worker);
       }

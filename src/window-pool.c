@@ -118,18 +118,31 @@ table (const Geometry *g, const float *buf, int kx, int ky)
 
 /* Each direct bin of a window costs four reads in the tables: the blocks
  * at its corners, (kx, ky) the largest that fit, cover it (they coincide
- * where it is one block wide). Their offsets are the same for every
- * chunk, so they are worked out once per window. A bin past twice the
- * largest blocks (or tables too large for 32-bit offsets) is marked
- * FAR_BIN and keeps its cell range instead. */
-#define FAR_BIN 0x80000000u
+ * where it is one block wide). Where they are is the same for every
+ * chunk, so it is worked out once per window, one 64-bit word per bin:
+ * the top-left block's offset in floats (bits 0-31), the step to the
+ * right corners (bits 32-38) and to the bottom ones (bits 39-62), also in
+ * floats. A bin past twice the largest blocks (or tables of 2^31 floats
+ * or more) is marked FAR_BIN instead, with its level and position, and
+ * pooled from the window's cells. Eight bytes per bin keep this
+ * per-window state small (288 bytes for the default levels): it is the
+ * part of the detector's memory that grows with the number of windows. */
+#define FAR_BIN (G_GUINT64_CONSTANT (1) << 63)
+
+static inline guint64
+far_bin (guint li, int j, int i)
+{
+  return FAR_BIN | li << 12 | (guint32) j << 6 | (guint32) i;
+}
 
 static void
 window_reads (const Plan *p, const Geometry *g, const int cells[4],
-              guint32 *r)
+              guint64 *r)
 {
   const int ww = cells[2] - cells[0] + 1, wh = cells[3] - cells[1] + 1;
-  const gboolean fits = g->size * g->nx * g->ny < FAR_BIN;
+  const gsize L = SPP_POOL_LANES, row = (gsize) g->w * L;
+  const gboolean fits = g->size * g->nx * g->ny < G_MAXINT32
+                        && 4 * row < (1u << 24);
   for (guint li = 0; li < p->n_levels; li++) {
     const int n = p->lv[li].n;
     if (p->lv[li].src >= 0)
@@ -140,24 +153,19 @@ window_reads (const Plan *p, const Geometry *g, const int cells[4],
       spp_pyramid_bin_range (wh, n, i, &ys[i], &ye[i]);
     }
     for (int j = 0; j < n; j++)
-      for (int i = 0; i < n; i++, r += 4) {
+      for (int i = 0; i < n; i++, r++) {
         const int x0 = cells[0] + xs[i], x1 = cells[0] + xe[i];
         const int y0 = cells[1] + ys[j], y1 = cells[1] + ye[j];
         const int kx = MIN (block_level (x1 - x0), g->nx - 1);
         const int ky = MIN (block_level (y1 - y0), g->ny - 1);
         const int bx = 1 << kx, by = 1 << ky;
         if (!fits || x1 - x0 > 2 * bx || y1 - y0 > 2 * by) {
-          r[0] = FAR_BIN | (guint32) x0;
-          r[1] = y0;
-          r[2] = x1;
-          r[3] = y1;
+          *r = far_bin (li, j, i);
           continue;
         }
-        const gsize t = (ky * g->nx + kx) * g->size, L = SPP_POOL_LANES;
-        r[0] = t + ((gsize) y0 * g->w + x0) * L;
-        r[1] = t + ((gsize) y0 * g->w + x1 - bx) * L;
-        r[2] = t + ((gsize) (y1 - by) * g->w + x0) * L;
-        r[3] = t + ((gsize) (y1 - by) * g->w + x1 - bx) * L;
+        const gsize c00 = (ky * g->nx + kx) * g->size + (y0 * row + x0 * L);
+        *r = c00 | (guint64) ((x1 - bx - x0) * L) << 32
+             | (guint64) ((y1 - by - y0) * row) << 39;
       }
   }
 }
@@ -277,10 +285,13 @@ static void
 scratch_ensure (SppPoolScratch *s, const SppPoolMap *pm, const Plan *p,
                 guint n)
 {
-  const gsize reads = (gsize) MAX (n, 1) * 4 * p->n_direct;
+  const gsize reads = (gsize) MAX (n, SPP_POOL_RESERVED_WINDOWS) * p->n_direct;
   if (s->reads_size < reads) {
     g_free (s->reads);
-    s->reads = g_new (guint32, reads);
+    s->reads = g_new (guint64, reads);
+    /* Touched now, so that resident memory does not creep up as the
+     * number of windows per frame reaches new highs. */
+    memset (s->reads, 0, reads * sizeof (guint64));
     s->reads_size = reads;
   }
   const gsize bins = (gsize) p->n_bins * SPP_POOL_LANES;
@@ -344,7 +355,7 @@ run_reads (gpointer data, int begin, int end, int worker)
   geometry (j->pm, &g);
   for (int i = begin; i < end; i++)
     window_reads (j->p, &g, j->cells + 4 * i,
-                  j->s->reads + (gsize) i * 4 * j->p->n_direct);
+                  j->s->reads + (gsize) i * j->p->n_direct);
 }
 
 /* The kernels, once per instruction set. */
