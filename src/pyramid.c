@@ -119,9 +119,9 @@ check_args (const SppTensor *map, const guint *levels, guint n_levels,
   return TRUE;
 }
 
-/* The public calls keep their chunked map and scratch per calling
- * thread: fresh ones would cost a page fault per 4 KB, more than pooling
- * 2,000 windows. Freed when the thread exits. */
+/* The public calls keep their scratch per calling thread: a fresh one
+ * would cost a page fault per 4 KB, more than pooling 2,000 windows.
+ * Freed when the thread exits. */
 typedef struct {
   SppPoolMap pm;
   SppPoolScratch scratch;

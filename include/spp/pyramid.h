@@ -62,7 +62,8 @@ gboolean spp_pyramid_pool (const SppTensor *map, const guint *levels,
  * Window SPP: projects each of @n_boxes boxes onto @map and pools it;
  * @out becomes n_boxes x (C * bins) x 1 x 1, one row per box, ready for
  * the fc GEMM. The work is split over libspp's worker threads. The
- * pooling tables built from @map (about four times its size) are kept
+ * scratch (block tables of 16 channels of @map per worker thread, nine
+ * times that slice's size, and a few hundred bytes per window) is kept
  * for the calling thread's next call and freed when that thread exits.
  */
 gboolean spp_pyramid_pool_windows (const SppTensor *map, const guint *levels,
