@@ -2,8 +2,9 @@
  * window-pool.c only, inside a #pragma GCC target region, with
  * KERNEL (name) naming this copy's functions, STREAM_LINE (dst, src)
  * storing one 64-byte line without reading it first (a plain copy where
- * the set has no such store), STREAM_FENCE () ordering those stores and
- * TRANSPOSE_BINS the transpose to use. No include guard, on purpose. */
+ * the set has no such store), STREAM_FENCE () ordering those stores, and
+ * TRANSPOSE_BINS and GATHER_CELLS the transposes to use. No include
+ * guard, on purpose. */
 
 /* d = max (d, a) over one chunk's lanes. The pragma keeps GCC from
  * unrolling the loop into 16 scalar maxima before the vectoriser sees it:
@@ -26,16 +27,9 @@ KERNEL (build_tables) (const SppPoolMap *pm, int chunk, float *buf)
   Geometry g;
   geometry (pm, &g);
   const int h = g.h, w = g.w, L = SPP_POOL_LANES;
-  const int c0 = chunk * L, valid = MIN (L, pm->c - c0);
+  const int c0 = chunk * L;
   const gsize plane = (gsize) h * w;
-  for (int k = 0; k < valid; k++) {
-    const float *src = pm->data + (c0 + k) * plane;
-    for (gsize i = 0; i < plane; i++)
-      buf[i * L + k] = src[i];
-  }
-  for (int k = valid; k < L; k++)
-    for (gsize i = 0; i < plane; i++)
-      buf[i * L + k] = 0.0f;
+  GATHER_CELLS (pm->data + c0 * plane, plane, MIN (L, pm->c - c0), buf);
   for (int ky = 0; ky < g.ny; ky++)
     for (int kx = 0; kx < g.nx; kx++) {
       if (kx == 0 && ky == 0)
@@ -48,8 +42,10 @@ KERNEL (build_tables) (const SppPoolMap *pm, int chunk, float *buf)
       for (int y = 0; y + by <= h; y++)
         for (int x = 0; x + bx <= w; x++) {
           const gsize o = ((gsize) y * w + x) * L;
-          memcpy (dst + o, src + o, L * sizeof (float));
-          KERNEL (vmax_into) (dst + o, src + o + step);
+          float acc[SPP_POOL_LANES];
+          memcpy (acc, src + o, sizeof acc);
+          KERNEL (vmax_into) (acc, src + o + step);
+          memcpy (dst + o, acc, sizeof acc);
         }
     }
 }

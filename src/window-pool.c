@@ -181,44 +181,88 @@ transpose_bins (const float *restrict src, int nn, int valid,
       dst[(gsize) k * nn + b] = src[(gsize) b * SPP_POOL_LANES + k];
 }
 
+/* Cells i0.. of a chunk's planes (valid of them, stride plane) into
+ * channel-last lines dst[cell * 16 + k], zero past valid. */
+static void
+gather_cells_tail (const float *restrict src, gsize plane, int valid,
+                   gsize i0, float *restrict dst)
+{
+  for (int k = 0; k < SPP_POOL_LANES; k++)
+    for (gsize i = i0; i < plane; i++)
+      dst[i * SPP_POOL_LANES + k] = k < valid ? src[k * plane + i] : 0.0f;
+}
+
+static void
+gather_cells (const float *restrict src, gsize plane, int valid,
+              float *restrict dst)
+{
+  gather_cells_tail (src, plane, valid, 0, dst);
+}
+
 #ifdef HAVE_X86_KERNELS
 TARGET_BEGIN ("avx512f")
-/* The same with 16 x 16 in-register transposes (unpack, then 128-bit
- * lane shuffles): scalar element moves cost more than the pooling. */
+/* r = r^T, 16 x 16, in registers: unpack, then 128-bit lane shuffles. */
+static inline __attribute__ ((always_inline)) void
+transpose16 (__m512 r[16])
+{
+  __m512 t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps (r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps (r[i], r[i + 1]);
+  }
+  for (int g = 0; g < 16; g += 4)
+    for (int i = 0; i < 2; i++) {
+      __m512d a = _mm512_castps_pd (t[g + i]);
+      __m512d b = _mm512_castps_pd (t[g + i + 2]);
+      r[g + 2 * i] = _mm512_castpd_ps (_mm512_unpacklo_pd (a, b));
+      r[g + 2 * i + 1] = _mm512_castpd_ps (_mm512_unpackhi_pd (a, b));
+    }
+  for (int h = 0; h < 16; h += 8)
+    for (int i = 0; i < 4; i++) {
+      t[h + i] = _mm512_shuffle_f32x4 (r[h + i], r[h + 4 + i], 0x88);
+      t[h + 4 + i] = _mm512_shuffle_f32x4 (r[h + i], r[h + 4 + i], 0xdd);
+    }
+  for (int i = 0; i < 8; i++) {
+    r[i] = _mm512_shuffle_f32x4 (t[i], t[8 + i], 0x88);
+    r[8 + i] = _mm512_shuffle_f32x4 (t[i], t[8 + i], 0xdd);
+  }
+}
+
+/* transpose_bins with in-register transposes: scalar element moves cost
+ * more than the pooling. */
 static void
 transpose_bins_avx512 (const float *restrict src, int nn, int valid,
                        float *restrict dst)
 {
   for (int b0 = 0; b0 < nn; b0 += 16) {
     const int nb = MIN (16, nn - b0);
-    __m512 r[16], t[16];
+    __m512 r[16];
     for (int i = 0; i < 16; i++)
       r[i] = i < nb ? _mm512_loadu_ps (src + (gsize) (b0 + i) * 16)
                     : _mm512_setzero_ps ();
-    for (int i = 0; i < 16; i += 2) {
-      t[i] = _mm512_unpacklo_ps (r[i], r[i + 1]);
-      t[i + 1] = _mm512_unpackhi_ps (r[i], r[i + 1]);
-    }
-    for (int g = 0; g < 16; g += 4)
-      for (int i = 0; i < 2; i++) {
-        __m512d a = _mm512_castps_pd (t[g + i]);
-        __m512d b = _mm512_castps_pd (t[g + i + 2]);
-        r[g + 2 * i] = _mm512_castpd_ps (_mm512_unpacklo_pd (a, b));
-        r[g + 2 * i + 1] = _mm512_castpd_ps (_mm512_unpackhi_pd (a, b));
-      }
-    for (int h = 0; h < 16; h += 8)
-      for (int i = 0; i < 4; i++) {
-        t[h + i] = _mm512_shuffle_f32x4 (r[h + i], r[h + 4 + i], 0x88);
-        t[h + 4 + i] = _mm512_shuffle_f32x4 (r[h + i], r[h + 4 + i], 0xdd);
-      }
-    for (int i = 0; i < 8; i++) {
-      r[i] = _mm512_shuffle_f32x4 (t[i], t[8 + i], 0x88);
-      r[8 + i] = _mm512_shuffle_f32x4 (t[i], t[8 + i], 0xdd);
-    }
+    transpose16 (r);
     const __mmask16 m = (__mmask16) ((1u << nb) - 1);
     for (int k = 0; k < valid; k++)
       _mm512_mask_storeu_ps (dst + (gsize) k * nn + b0, m, r[k]);
   }
+}
+
+/* gather_cells with in-register transposes, 16 cells at a time. */
+static void
+gather_cells_avx512 (const float *restrict src, gsize plane, int valid,
+                     float *restrict dst)
+{
+  gsize i = 0;
+  for (; i + 16 <= plane; i += 16) {
+    __m512 r[16];
+    for (int k = 0; k < 16; k++)
+      r[k] = k < valid ? _mm512_loadu_ps (src + k * plane + i)
+                       : _mm512_setzero_ps ();
+    transpose16 (r);
+    for (int t = 0; t < 16; t++)
+      _mm512_storeu_ps (dst + (i + t) * 16, r[t]);
+  }
+  gather_cells_tail (src, plane, valid, i, dst);
 }
 
 TARGET_END
@@ -363,11 +407,13 @@ run_reads (gpointer data, int begin, int end, int worker)
 #define STREAM_LINE(dst, src) memcpy ((dst), (src), 64)
 #define STREAM_FENCE() ((void) 0)
 #define TRANSPOSE_BINS transpose_bins
+#define GATHER_CELLS gather_cells
 #include "window-pool-kernel.h"
 #undef KERNEL
 #undef STREAM_LINE
 #undef STREAM_FENCE
 #undef TRANSPOSE_BINS
+#undef GATHER_CELLS
 
 #ifdef HAVE_X86_KERNELS
 TARGET_BEGIN ("avx2")
@@ -377,21 +423,25 @@ TARGET_BEGIN ("avx2")
    _mm256_stream_ps ((dst) + 8, _mm256_loadu_ps ((src) + 8)))
 #define STREAM_FENCE() _mm_sfence ()
 #define TRANSPOSE_BINS transpose_bins
+#define GATHER_CELLS gather_cells
 #include "window-pool-kernel.h"
 #undef KERNEL
 #undef STREAM_LINE
 #undef TRANSPOSE_BINS
+#undef GATHER_CELLS
 TARGET_END
 
 TARGET_BEGIN ("avx512f")
 #define KERNEL(name) name##_avx512
 #define STREAM_LINE(dst, src) _mm512_stream_ps ((dst), _mm512_loadu_ps (src))
 #define TRANSPOSE_BINS transpose_bins_avx512
+#define GATHER_CELLS gather_cells_avx512
 #include "window-pool-kernel.h"
 #undef KERNEL
 #undef STREAM_LINE
 #undef STREAM_FENCE
 #undef TRANSPOSE_BINS
+#undef GATHER_CELLS
 TARGET_END
 #endif
 
