@@ -223,8 +223,9 @@ KERNEL (flush_pending) (const Plan *p, const Pending *pend)
     STREAM_LINE (pend->dst[q], pend->src + (gsize) q * SPP_POOL_LANES);
 }
 
-/* The matrix: task t is chunk t / groups and the (t % groups)-th share of
- * the windows, so a worker builds each of its chunks' tables once. */
+/* The matrix: task t is chunk t % n_chunks of the (t / n_chunks)-th share
+ * of the windows; a worker's tasks are consecutive, so it builds each of
+ * its chunks' tables once per share. */
 static void
 KERNEL (run_rows) (gpointer data, int begin, int end, int worker)
 {
@@ -240,7 +241,7 @@ KERNEL (run_rows) (gpointer data, int begin, int end, int worker)
   geometry (j->pm, &g);
   int built = -1;
   for (int t = begin; t < end; t++) {
-    const int chunk = t / j->groups, share = t % j->groups;
+    const int chunk = t % j->pm->n_chunks, share = t / j->pm->n_chunks;
     const int c0 = chunk * SPP_POOL_LANES;
     const guint i0 = (guint) ((guint64) j->n * share / j->groups);
     const guint i1 = (guint) ((guint64) j->n * (share + 1) / j->groups);

@@ -243,6 +243,19 @@ windows_case (const char *group, const guint *levels, guint n_levels,
                                     ishape[1], levels, n_levels);
   for (guint i = 0; i < n; i++)
     assert_close (back + (gsize) (n - 1 - i) * d, want + i * d, d, group);
+  /* The windows again, tiled past 128 of them: many windows are split
+   * between the workers by windows rather than by channels. */
+  const guint tiles = (128 + n - 1) / n + 1, nt = tiles * n;
+  g_autofree int *tcells = g_new (int, 4 * nt);
+  for (guint i = 0; i < nt; i++)
+    memcpy (tcells + 4 * i, cells + 4 * (i % n), 4 * sizeof (int));
+  g_autoptr (SppTensor) tiled = spp_tensor_new (nt, (int) d, 1, 1);
+  spp_pool_map_windows (&pm, levels, n_levels, tcells, NULL, nt,
+                        SPP_POOL_BLOCKED, &ps, spp_tensor_data (tiled));
+  g_autofree float *tback = unblock (spp_tensor_const_data (tiled), nt, d,
+                                     ishape[1], levels, n_levels);
+  for (guint i = 0; i < nt; i++)
+    assert_close (tback + (gsize) i * d, want + (gsize) (i % n) * d, d, group);
   SinkRows sink = { g_new0 (float, n * d), d };
   spp_pool_map_sink (&pm, levels, n_levels, cells, n, collect_chunk, &sink,
                      &ps);
