@@ -205,6 +205,21 @@ unblock (const float *rows, guint n, gsize d, int c, const guint *levels,
   return out;
 }
 
+/* n windows pooled into BLOCKED rows (rows[] as the pooler takes it),
+ * returned in the channel-major layout. */
+static float *
+pool_blocked (const SppPoolMap *pm, const guint *levels, guint n_levels,
+              const int *cells, const guint *rows, guint n, gsize d,
+              SppPoolScratch *ps)
+{
+  /* A tensor's rows are 64-byte aligned: the streaming stores' case. */
+  g_autoptr (SppTensor) blocked = spp_tensor_new (n, (int) d, 1, 1);
+  spp_pool_map_windows (pm, levels, n_levels, cells, rows, n,
+                        SPP_POOL_BLOCKED, ps, spp_tensor_data (blocked));
+  return unblock (spp_tensor_const_data (blocked), n, d, pm->c, levels,
+                  n_levels);
+}
+
 /* One instruction set's kernels on a windows case: the public call, then
  * the detector's paths on the same windows: BLOCKED rows (here in reverse
  * order, through rows[]) and the sink. */
@@ -235,12 +250,8 @@ windows_case (const char *group, const guint *levels, guint n_levels,
                              ishape[3], ishape[2], cells + 4 * i);
     rows[i] = n - 1 - i;
   }
-  /* A tensor's rows are 64-byte aligned: the streaming stores' case. */
-  g_autoptr (SppTensor) blocked = spp_tensor_new (n, (int) d, 1, 1);
-  spp_pool_map_windows (&pm, levels, n_levels, cells, rows, n,
-                        SPP_POOL_BLOCKED, &ps, spp_tensor_data (blocked));
-  g_autofree float *back = unblock (spp_tensor_const_data (blocked), n, d,
-                                    ishape[1], levels, n_levels);
+  g_autofree float *back = pool_blocked (&pm, levels, n_levels, cells, rows,
+                                        n, d, &ps);
   for (guint i = 0; i < n; i++)
     assert_close (back + (gsize) (n - 1 - i) * d, want + i * d, d, group);
   /* The windows again, tiled past 128 of them: many windows are split
@@ -249,11 +260,8 @@ windows_case (const char *group, const guint *levels, guint n_levels,
   g_autofree int *tcells = g_new (int, 4 * nt);
   for (guint i = 0; i < nt; i++)
     memcpy (tcells + 4 * i, cells + 4 * (i % n), 4 * sizeof (int));
-  g_autoptr (SppTensor) tiled = spp_tensor_new (nt, (int) d, 1, 1);
-  spp_pool_map_windows (&pm, levels, n_levels, tcells, NULL, nt,
-                        SPP_POOL_BLOCKED, &ps, spp_tensor_data (tiled));
-  g_autofree float *tback = unblock (spp_tensor_const_data (tiled), nt, d,
-                                     ishape[1], levels, n_levels);
+  g_autofree float *tback = pool_blocked (&pm, levels, n_levels, tcells,
+                                         NULL, nt, d, &ps);
   for (guint i = 0; i < nt; i++)
     assert_close (tback + (gsize) i * d, want + (gsize) (i % n) * d, d, group);
   SinkRows sink = { g_new0 (float, n * d), d };
