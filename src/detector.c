@@ -319,18 +319,21 @@ scale_windows (SppDetector *d, guint s)
  * each window's chunk of pooled values is scored as it comes, while in
  * L1, instead of writing N x D floats (38 MB for 3000 windows of 3200)
  * and reading them back. */
+typedef struct {
+  SppDetector *d;
+  const float *weights; /* the SVMs' and regressors' rows, BLOCKED */
+} ScoreJob;
+
 static void
 score_chunk (gpointer data, guint i, const float *values, gsize offset,
              gsize len, int worker)
 {
-  SppDetector *d = data;
-  const SppModel *m = d->model;
+  const ScoreJob *j = data;
+  const SppModel *m = j->d->model;
   const int n_out = 5 * m->n_classes;
-  const float *pooled_w, *bbox_w;
-  spp_model_get_binmajor ((SppModel *) m, &pooled_w, &bbox_w);
-  const guint row = g_array_index (d->rows, guint, i);
-  row_dot (values, len, pooled_w + offset, m->pooled_size, n_out,
-           spp_tensor_data (d->feat) + (gsize) row * n_out);
+  const guint row = g_array_index (j->d->rows, guint, i);
+  row_dot (values, len, j->weights + offset, m->pooled_size, n_out,
+           spp_tensor_data (j->d->feat) + (gsize) row * n_out);
 }
 
 static double
@@ -404,6 +407,12 @@ pool_spp (SppDetector *d, const SppImage *frame, const guint used[],
                                   error)) {
     return FALSE;
   }
+  /* The weights once per frame, not per window: the model's lock. */
+  ScoreJob job = { d, NULL };
+  if (fuse_scores) {
+    const float *bbox_w;
+    spp_model_get_binmajor ((SppModel *) m, &job.weights, &bbox_w);
+  }
   /* A scale at a time: the pooler builds each chunk's tables of that
    * scale's map once and pools all its windows from them. */
   for (guint s = 0; s < d->n_scales; s++) {
@@ -412,7 +421,7 @@ pool_spp (SppDetector *d, const SppImage *frame, const guint used[],
     const int *cells = (const int *) d->cells->data;
     if (fuse_scores)
       spp_pool_map_sink (&d->pool[s], m->levels, m->n_levels, cells,
-                         d->rows->len, score_chunk, d, &d->batch);
+                         d->rows->len, score_chunk, &job, &d->batch);
     else
       spp_pool_map_windows (&d->pool[s], m->levels, m->n_levels, cells,
                             (const guint *) d->rows->data, d->rows->len,
