@@ -518,7 +518,7 @@ spp_pool_map_windows (const SppPoolMap *pm, const guint *levels,
    * share pooled chunk after chunk (its own tables for each): each core
    * then streams into its own rows of the matrix, which was steadier than
    * both cores writing every row (zf5-bench --spp-only, three alternating
-   * A/B sets: detector path 4.1-5.7 ms against 3.7-6.9 ms). A few windows
+   * A/B sets: detector path 3.8-5.7 ms against 3.7-6.9 ms). A few windows
    * (one, for whole-map SPP) are split by chunks instead. */
   const int by_chunks = (2 * workers + pm->n_chunks - 1) / pm->n_chunks;
   const int groups = n >= 64 * (guint) workers ? MAX (workers, by_chunks)
