@@ -1,8 +1,10 @@
 /* Convolution as im2col + one sgemm per group (darknet's shape), with the
- * two cases where im2col is waste handled apart: 1x1 stride-1 unpadded
- * convolutions multiply the input directly, and depthwise convolutions
- * (one input channel per group) run a direct loop, since a GEMM with one
- * output row cannot use the machine. */
+ * cases where im2col is waste handled apart: 1x1 stride-1 unpadded
+ * convolutions multiply the input directly; depthwise convolutions (one
+ * input channel per group) run a direct loop, since a GEMM with one
+ * output row cannot use the machine; and convolutions with a deep input
+ * (ZF-5's conv2-5) run one GEMM per kernel row on a matrix a fraction of
+ * im2col's size (conv_rows). */
 #include "layers-private.h"
 
 #include "blas-private.h"
@@ -78,23 +80,6 @@ col_block (const SppLayer *l, int out_h, int out_w)
   return (int) MIN (rows * out_w, total);
 }
 
-gsize
-spp_conv_scratch_size (const SppLayer *l, int in_h, int in_w)
-{
-  const SppWindow *w = &l->win;
-  if (is_pointwise (l) || is_depthwise (l))
-    return 0;
-  int oh = spp_conv_out_size (in_h, w->kh, w->sh, w->pad_t, w->pad_b,
-                              w->dil_h);
-  int ow = spp_conv_out_size (in_w, w->kw, w->sw, w->pad_l, w->pad_r,
-                              w->dil_w);
-  gsize k = (gsize) (l->in_c / l->groups) * w->kh * w->kw;
-  int panel = panel_cols (l, oh, ow);
-  if (panel > 0)
-    return k * panel * spp_parallel_get_n_workers ();
-  return k * (gsize) col_block (l, oh, ow);
-}
-
 /* Row r = (c*kh + i)*kw + j of the column block: col[r][p - p0] for
  * output pixels p in [p0, p1), zero where the tap falls in the padding. */
 static inline __attribute__ ((always_inline)) void
@@ -140,6 +125,215 @@ im2col_row (const float *in, int in_h, int in_w, const SppWindow *w,
     }
     p += run;
   }
+}
+
+/* The row path: one GEMM per kernel row instead of one over the whole
+ * kernel. Output pixel (y, x) reads input row y*sh + i*dil_h - pad_t at
+ * kernel row i; writing i*dil_h = a*sh + py, that is row (y + a)*sh + py
+ * - pad_t. So for each phase py a matrix X_py holds, per input channel c
+ * and kernel column j, the im2col row of (c, j) over "rows" u and output
+ * columns x: X_py[c*kw + j][u*out_w + x] = in[c][u*sh + py - pad_t]
+ * [x*sw + j*dil_w - pad_l]. Kernel row i is then the GEMM
+ *   out += W_i (out_c x in_c*kw) x (X_py shifted by a*out_w),
+ * the shift a constant offset into the same matrix. X is kw/kh x (times
+ * sh for strided layers, over the phases) the size of the im2col matrix,
+ * so ZF-5's conv2-5 write 2.5-3x fewer floats before their GEMMs (95 MB
+ * of im2col for conv2 at 688x917), and the GEMMs lose nothing where each
+ * is deep (ROW_MIN_DEPTH): measured, ZF-5's conv2 as five GEMMs of depth
+ * 480 ran in the time of its single one of depth 2400. Output rows go in
+ * bands that bound X like the im2col blocks. */
+#define ROW_MIN_DEPTH 128
+
+gboolean
+spp_conv_has_rows (const SppLayer *l)
+{
+  return l->groups == 1 && l->win.kh > 1
+         && l->in_c * l->win.kw >= ROW_MIN_DEPTH;
+}
+
+gboolean
+spp_conv_uses_rows (const SppLayer *l, int in_h, int in_w)
+{
+  const SppWindow *w = &l->win;
+  const int oh = spp_conv_out_size (in_h, w->kh, w->sh, w->pad_t, w->pad_b,
+                                    w->dil_h);
+  const int ow = spp_conv_out_size (in_w, w->kw, w->sw, w->pad_l, w->pad_r,
+                                    w->dil_w);
+  return spp_conv_has_rows (l) && oh > 0 && ow > 0
+         && panel_cols (l, oh, ow) == 0;
+}
+
+float *
+spp_conv_row_weights (const SppLayer *l)
+{
+  const int o = l->out_c, c = l->in_c, kh = l->win.kh, kw = l->win.kw;
+  const float *src = l->weight->data;
+  float *dst = g_new (float, (gsize) kh * o * c * kw);
+  for (int i = 0; i < kh; i++)
+    for (int m = 0; m < o; m++)
+      for (int k = 0; k < c; k++)
+        memcpy (dst + (((gsize) i * o + m) * c + k) * kw,
+                src + (((gsize) m * c + k) * kh + i) * kw, kw * sizeof (float));
+  return dst;
+}
+
+/* Extra rows past a band that phase py reads: the largest a of its
+ * kernel rows, or -1 when no kernel row has this phase. */
+static int
+phase_reach (const SppWindow *w, int py)
+{
+  int reach = -1;
+  for (int i = 0; i < w->kh; i++)
+    if (i * w->dil_h % w->sh == py)
+      reach = MAX (reach, i * w->dil_h / w->sh);
+  return reach;
+}
+
+/* Output rows per band: X of every phase within COL_BLOCK_BYTES. */
+static int
+row_band (const SppLayer *l, int out_h, int out_w)
+{
+  const SppWindow *w = &l->win;
+  const gsize per_row = (gsize) l->in_c * w->kw * out_w * sizeof (float);
+  gsize extra = 0;
+  int phases = 0;
+  for (int py = 0; py < w->sh; py++)
+    if (phase_reach (w, py) >= 0) {
+      phases++;
+      extra += phase_reach (w, py);
+    }
+  gsize rows = COL_BLOCK_BYTES / per_row;
+  rows = rows > extra ? (rows - extra) / phases : 1;
+  return (int) CLAMP (rows, 1, (gsize) out_h);
+}
+
+static gsize
+row_scratch_size (const SppLayer *l, int out_h, int out_w)
+{
+  const SppWindow *w = &l->win;
+  const int band = row_band (l, out_h, out_w);
+  gsize rows = 0;
+  for (int py = 0; py < w->sh; py++)
+    if (phase_reach (w, py) >= 0)
+      rows += band + phase_reach (w, py);
+  return rows * l->in_c * w->kw * out_w;
+}
+
+/* Items: X rows of the band [y0, y1) (phase by phase, c*kw + j), then
+ * the bias and activation of the previous band's output rows, one item
+ * per output channel (as block_prep). */
+typedef struct {
+  const SppLayer *l;
+  const float *in;
+  int in_h, in_w, out_h, out_w;
+  int y0, y1, prev_y0, prev_y1;
+  int n_x;           /* X rows of this band, all phases */
+  float *x[16];      /* X_py of the band, NULL where the phase is unused */
+  float *out;
+} RowJob;
+
+SPP_HOT_LOOP
+static void
+row_prep (gpointer data, int i0, int i1, int worker)
+{
+  const RowJob *j = data;
+  const SppLayer *l = j->l;
+  const SppWindow *w = &l->win;
+  const int rows = l->in_c * w->kw;
+  for (int i = i0; i < i1; i++) {
+    if (i < j->n_x) {
+      /* The phase's matrix is X_py = im2col of a one-row kernel whose
+       * top padding is shifted by the phase. */
+      int py = 0, r = i;
+      while (j->x[py] == NULL || r >= rows) {
+        if (j->x[py] != NULL)
+          r -= rows;
+        py++;
+      }
+      SppWindow one = *w;
+      one.kh = 1;
+      one.pad_t = w->pad_t - py;
+      const int u1 = j->y1 + phase_reach (w, py);
+      im2col_row (j->in, j->in_h, j->in_w, &one, j->out_w, j->y0 * j->out_w,
+                  u1 * j->out_w, r, j->x[py]);
+    } else if (j->prev_y1 > j->prev_y0) {
+      const int o = i - j->n_x;
+      float *row = j->out + (gsize) o * j->out_h * j->out_w
+                   + (gsize) j->prev_y0 * j->out_w;
+      const gsize n = (gsize) (j->prev_y1 - j->prev_y0) * j->out_w;
+      if (l->bias) {
+        const float b = l->bias->data[o];
+        for (gsize t = 0; t < n; t++)
+          row[t] += b;
+      }
+      spp_act_forward (l->act, l->slope, row, n);
+    }
+  }
+}
+
+static void
+conv_rows (const SppLayer *l, const float *row_weight, const float *in,
+           int in_h, int in_w, float *out, int out_h, int out_w,
+           float *scratch)
+{
+  const SppWindow *w = &l->win;
+  const int band = row_band (l, out_h, out_w);
+  const int rows = l->in_c * w->kw;
+  const gsize plane = (gsize) out_h * out_w;
+  RowJob j = { .l = l, .in = in, .in_h = in_h, .in_w = in_w,
+               .out_h = out_h, .out_w = out_w, .out = out };
+  g_assert (w->sh <= 16);
+  for (int y0 = 0; y0 < out_h; y0 += band) {
+    const int y1 = MIN (y0 + band, out_h);
+    float *x = scratch;
+    j.y0 = y0;
+    j.y1 = y1;
+    j.n_x = 0;
+    for (int py = 0; py < w->sh; py++) {
+      const int reach = phase_reach (w, py);
+      j.x[py] = reach >= 0 ? x : NULL;
+      if (reach >= 0) {
+        x += (gsize) rows * (y1 - y0 + reach) * out_w;
+        j.n_x += rows;
+      }
+    }
+    spp_parallel_for (j.n_x + l->out_c, row_prep, &j);
+    for (int i = 0; i < w->kh; i++) {
+      const int py = i * w->dil_h % w->sh, a = i * w->dil_h / w->sh;
+      const gsize ld = (gsize) (y1 - y0 + phase_reach (w, py)) * out_w;
+      spp_sgemm (SPP_BLAS_NO_TRANS, SPP_BLAS_NO_TRANS, l->out_c,
+                 (y1 - y0) * out_w, rows, 1.0f,
+                 row_weight + (gsize) i * l->out_c * rows, rows,
+                 j.x[py] + (gsize) a * out_w, (int) ld, i ? 1.0f : 0.0f,
+                 out + (gsize) y0 * out_w, (int) plane);
+    }
+    j.prev_y0 = y0;
+    j.prev_y1 = y1;
+  }
+  /* The last band's bias and activation. */
+  j.n_x = 0;
+  spp_parallel_for (l->out_c, row_prep, &j);
+}
+
+gsize
+spp_conv_scratch_size (const SppLayer *l, int in_h, int in_w)
+{
+  const SppWindow *w = &l->win;
+  if (is_pointwise (l) || is_depthwise (l))
+    return 0;
+  int oh = spp_conv_out_size (in_h, w->kh, w->sh, w->pad_t, w->pad_b,
+                              w->dil_h);
+  int ow = spp_conv_out_size (in_w, w->kw, w->sw, w->pad_l, w->pad_r,
+                              w->dil_w);
+  gsize k = (gsize) (l->in_c / l->groups) * w->kh * w->kw;
+  int panel = panel_cols (l, oh, ow);
+  if (panel > 0)
+    return k * panel * spp_parallel_get_n_workers ();
+  gsize size = k * (gsize) col_block (l, oh, ow);
+  /* Either path may run (the row path needs its weights). */
+  if (spp_conv_uses_rows (l, in_h, in_w))
+    size = MAX (size, row_scratch_size (l, oh, ow));
+  return size;
 }
 
 /* One column block of the GEMM, out = W x col + bias:
@@ -272,8 +466,9 @@ depthwise (gpointer data, int c0, int c1, int worker)
 }
 
 void
-spp_conv_forward (const SppLayer *l, const float *in, int in_h, int in_w,
-                  float *out, int out_h, int out_w, float *scratch)
+spp_conv_forward (const SppLayer *l, const float *row_weight, const float *in,
+                  int in_h, int in_w, float *out, int out_h, int out_w,
+                  float *scratch)
 {
   const SppWindow *w = &l->win;
   const int g = l->groups;
@@ -307,6 +502,9 @@ spp_conv_forward (const SppLayer *l, const float *in, int in_h, int in_w,
       spp_parallel_for ((int) ((plane + cols - 1) / cols), panels, &job);
     }
     spp_blas_per_thread_end ();
+    return;
+  } else if (row_weight && spp_conv_uses_rows (l, in_h, in_w)) {
+    conv_rows (l, row_weight, in, in_h, in_w, out, out_h, out_w, scratch);
     return;
   } else {
     const int block = col_block (l, out_h, out_w);

@@ -28,10 +28,19 @@ gboolean spp_blas_can_run_per_thread (void);
 void spp_blas_per_thread_begin (void);
 void spp_blas_per_thread_end (void);
 
-/* Scratch floats spp_conv_forward needs for this shape (im2col). */
+/* Scratch floats spp_conv_forward needs for this shape (im2col, or the
+ * row path's matrices). */
 gsize spp_conv_scratch_size (const SppLayer *l, int in_h, int in_w);
-void spp_conv_forward (const SppLayer *l, const float *in, int in_h, int in_w,
-                       float *out, int out_h, int out_w, float *scratch);
+/* row_weight: spp_conv_row_weights (l), or NULL for im2col. */
+void spp_conv_forward (const SppLayer *l, const float *row_weight,
+                       const float *in, int in_h, int in_w, float *out,
+                       int out_h, int out_w, float *scratch);
+/* The row path (conv.c): layers it can run (one group, a deep input row),
+ * shapes it runs, and the weights it needs, reordered kernel-row-major
+ * (kh matrices of out_c x in_c*kw; g_free them). */
+gboolean spp_conv_has_rows (const SppLayer *l);
+gboolean spp_conv_uses_rows (const SppLayer *l, int in_h, int in_w);
+float *spp_conv_row_weights (const SppLayer *l);
 
 void spp_pool_forward (const SppLayer *l, const float *in, int c, int in_h,
                        int in_w, float *out, int out_h, int out_w);

@@ -2,6 +2,7 @@
  * remaining length first; every count is checked against a limit and
  * against the bytes left before anything is allocated. */
 #include "model-private.h"
+#include "layers-private.h"
 
 #include "spp/pyramid.h"
 #include "pyramid-private.h"
@@ -320,10 +321,31 @@ spp_model_get_binmajor (SppModel *m, const float **pooled_w,
   *bbox_w = m->bbox_w_binmajor;
 }
 
+const float *
+spp_model_get_row_weights (SppModel *m, guint layer)
+{
+  if (layer >= m->n_trunk)
+    return NULL;
+  const SppLayer *l = &m->layers[layer];
+  if (l->op != SPP_OP_CONV || !spp_conv_has_rows (l))
+    return NULL;
+  g_mutex_lock (&m->lock);
+  if (m->row_w == NULL)
+    m->row_w = g_new0 (float *, m->n_layers);
+  if (m->row_w[layer] == NULL)
+    m->row_w[layer] = spp_conv_row_weights (l);
+  const float *w = m->row_w[layer];
+  g_mutex_unlock (&m->lock);
+  return w;
+}
+
 static void
 model_free (SppModel *m)
 {
   g_free (m->pooled_w_binmajor); /* bbox_w_binmajor lies inside */
+  for (guint i = 0; m->row_w && i < m->n_layers; i++)
+    g_free (m->row_w[i]);
+  g_free (m->row_w);
   g_mutex_clear (&m->lock);
   for (guint i = 0; i < m->n_layers; i++) {
     g_free (m->layers[i].name);

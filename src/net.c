@@ -36,6 +36,7 @@ struct _SppNet {
   Node *nodes;
   int *slot_busy;
   guint8 *fuse;       /* FUSE_* per trunk layer */
+  const float **row_w; /* per trunk layer: conv row-path weights, or NULL */
   int planned_h, planned_w;
 };
 
@@ -55,6 +56,7 @@ spp_net_new (SppModel *model, GError **error)
   net->nodes = g_new0 (Node, model->n_trunk + 1);
   net->slot_busy = g_new0 (int, model->n_trunk + 1);
   net->fuse = g_new0 (guint8, model->n_trunk + 1);
+  net->row_w = g_new0 (const float *, model->n_trunk + 1);
   net->planned_h = net->planned_w = -1;
   return net;
 }
@@ -71,6 +73,7 @@ spp_net_free (SppNet *net)
   g_free (net->nodes);
   g_free (net->slot_busy);
   g_free (net->fuse);
+  g_free (net->row_w);
   spp_model_unref (net->model);
   g_free (net);
 }
@@ -278,8 +281,13 @@ plan (SppNet *net, int in_h, int in_w, GError **error)
       }
     }
     const Node *in = &nodes[l->inputs[0]];
-    if (l->op == SPP_OP_CONV)
+    if (l->op == SPP_OP_CONV) {
       scratch = MAX (scratch, spp_conv_scratch_size (l, in->h, in->w));
+      /* Fetched here, not per forward: the model's lock is shared by
+       * every stream. */
+      if (!net->row_w[i] && spp_conv_uses_rows (l, in->h, in->w))
+        net->row_w[i] = spp_model_get_row_weights (net->model, i);
+    }
     else if (l->op == SPP_OP_LRN)
       scratch = MAX (scratch, spp_lrn_scratch_size (in->h, in->w));
     /* A fused LRN's input is read when its pool runs: release it then. */
@@ -362,8 +370,8 @@ spp_net_forward (SppNet *net, const SppTensor *input, SppTensor *out,
       o->data = node_data (net, i + 1);
     switch (l->op) {
     case SPP_OP_CONV:
-      spp_conv_forward (l, in->data, in->h, in->w, o->data, o->h, o->w,
-                        scratch);
+      spp_conv_forward (l, net->row_w[i], in->data, in->h, in->w, o->data,
+                        o->h, o->w, scratch);
       break;
     case SPP_OP_ACT:
       memcpy (o->data, in->data, plane * o->c * sizeof (float));

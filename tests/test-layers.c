@@ -360,7 +360,8 @@ naive_conv (const SppLayer *l, const float *in, int in_h, int in_w,
         for (int c = 0; c < l->in_c; c++)
           for (int i = 0; i < w->kh; i++)
             for (int j = 0; j < w->kw; j++) {
-              int iy = y * w->sh - w->pad_t + i, ix = x * w->sw - w->pad_l + j;
+              int iy = y * w->sh - w->pad_t + i * w->dil_h;
+              int ix = x * w->sw - w->pad_l + j * w->dil_w;
               if (iy >= 0 && iy < in_h && ix >= 0 && ix < in_w)
                 s += wt[((o * l->in_c + c) * w->kh + i) * w->kw + j]
                      * in[((gsize) c * in_h + iy) * in_w + ix];
@@ -371,16 +372,23 @@ naive_conv (const SppLayer *l, const float *in, int in_h, int in_w,
 }
 
 /* Convolution in column panels per core (small weights, big maps), in
- * shared blocks (one worker) and with im2col's stride-2 path, against the
- * direct loop. */
+ * shared blocks (one worker), with im2col's stride-2 path and with one
+ * GEMM per tap (deep inputs, stride 1), against the direct loop. */
 static void
 test_conv_paths (void)
 {
   const struct {
-    int in_c, out_c, k, s, pad, h, w;
+    int in_c, out_c, k, s, pad, h, w, dil;
+    gboolean rows; /* the row path runs it */
   } cases[] = {
-    { 8, 16, 3, 1, 1, 64, 200 },  /* NanoDet-like: panels on 2+ cores */
-    { 3, 12, 7, 2, 1, 150, 181 }, /* ZF-5 conv1-like, stride 2 */
+    { 8, 16, 3, 1, 1, 64, 200, 1, FALSE },  /* NanoDet-like: panels */
+    { 3, 12, 7, 2, 1, 150, 181, 1, FALSE }, /* ZF-5 conv1-like, stride 2 */
+    { 128, 64, 3, 1, 1, 19, 41, 1, TRUE },  /* ZF-5 conv3-like */
+    { 160, 9, 5, 1, 2, 10, 50, 1, TRUE },
+    { 128, 6, 3, 1, 2, 12, 40, 2, TRUE },   /* dilated */
+    { 48, 10, 5, 2, 2, 23, 31, 1, TRUE },   /* ZF-5 conv2-like: 2 phases */
+    { 64, 7, 3, 2, 2, 17, 21, 2, TRUE },    /* dilated, one phase */
+    { 64, 5, 3, 3, 1, 20, 22, 1, TRUE },    /* stride 3 */
   };
   for (guint t = 0; t < G_N_ELEMENTS (cases); t++) {
     SppLayer l = { 0 };
@@ -392,7 +400,7 @@ test_conv_paths (void)
     l.slope = 0.1f;
     l.win = (SppWindow) { cases[t].k, cases[t].k, cases[t].s, cases[t].s,
                           cases[t].pad, cases[t].pad, cases[t].pad,
-                          cases[t].pad, 1, 1 };
+                          cases[t].pad, cases[t].dil, cases[t].dil };
     g_autoptr (SppTensor) wt = spp_tensor_new (l.out_c, l.in_c, cases[t].k,
                                                cases[t].k);
     g_autoptr (SppTensor) b = spp_tensor_new (1, l.out_c, 1, 1);
@@ -402,22 +410,29 @@ test_conv_paths (void)
     l.bias = b;
     const int h = cases[t].h, w = cases[t].w;
     int oh = spp_conv_out_size (h, l.win.kh, l.win.sh, l.win.pad_t,
-                                l.win.pad_b, 1);
+                                l.win.pad_b, l.win.dil_h);
     int ow = spp_conv_out_size (w, l.win.kw, l.win.sw, l.win.pad_l,
-                                l.win.pad_r, 1);
+                                l.win.pad_r, l.win.dil_w);
     gsize n_in = (gsize) l.in_c * h * w, n_out = (gsize) l.out_c * oh * ow;
     g_autofree float *in = g_new (float, n_in);
     g_autofree float *want = g_new (float, n_out);
     g_autofree float *got = g_new (float, n_out);
     fill_random (in, n_in, 3);
     naive_conv (&l, in, h, w, want, oh, ow);
+    g_autofree float *rows
+        = spp_conv_has_rows (&l) ? spp_conv_row_weights (&l) : NULL;
     for (int workers = 1; workers <= 2; workers++) {
       spp_parallel_set_n_workers (workers);
       g_autofree float *scratch
           = g_new (float, spp_conv_scratch_size (&l, h, w));
-      memset (got, 0, n_out * sizeof (float));
-      spp_conv_forward (&l, in, h, w, got, oh, ow, scratch);
-      assert_close (got, want, n_out, "conv");
+      g_assert_cmpint (spp_conv_uses_rows (&l, h, w), ==, cases[t].rows);
+      /* Both paths where the row path applies. */
+      for (int use = 0; use <= (rows != NULL); use++) {
+        memset (got, 0, n_out * sizeof (float));
+        spp_conv_forward (&l, use ? rows : NULL, in, h, w, got, oh, ow,
+                          scratch);
+        assert_close (got, want, n_out, use ? "conv rows" : "conv");
+      }
     }
     spp_parallel_set_n_workers (0);
   }
