@@ -352,3 +352,15 @@ boxes = np.array(boxes, dtype=np.float32)
 windows_case("windows_c32", fm, boxes, [1, 2, 3, 4, 6], 16, 0.0)
 with open(os.path.join(HERE, "index.ini"), "w") as f:
     index.write(f)
+
+# The conv row path (one GEMM per kernel row, conv.c): a deep input
+# (64 channels x 5 columns), stride 2 with a dilation of 2, which puts
+# every kernel row on even input rows (one phase of two used), asymmetric
+# padding; weights over the panel path's limit, so the row path runs on
+# any number of cores.
+c = Case("conv_rows_s2_dil", h=29, w=37)
+x = c.conv(0, 64, 1)
+c.conv(x, 70, (3, 5), stride=2, pad=(1, 2, 0, 3), dil=2, act="leaky")
+c.finish()
+with open(os.path.join(HERE, "index.ini"), "w") as f:
+    index.write(f)
