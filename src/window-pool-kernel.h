@@ -132,24 +132,28 @@ KERNEL (pool_chunk_body) (const Geometry *g, const float *buf, const Plan *p,
     float *out = bins + (gsize) p->lv[li].bin * L;
     float *line = lines ? lines + (gsize) p->lv[li].bin * L : NULL;
     for (int b = 0; b < nn; b++, r++) {
-      float a0[SPP_POOL_LANES];
       const guint64 v = *r;
       if (G_UNLIKELY (v & FAR_BIN)) {
-        KERNEL (max_far) (g, buf, p, cells, v, a0);
+        /* Out of line, into the bins: a0 below never has its address
+         * taken, so it stays in registers. */
+        KERNEL (max_far) (g, buf, p, cells, v, out + b * L);
+        if (lines)
+          STREAM_LINE (line + b * L, out + b * L);
       } else {
-        /* The four corner blocks; two chains for the latency. */
+        /* The four corner blocks; two chains for the latency. The top
+         * bit is clear here, so dy needs no mask. */
         const float *c00 = buf + (guint32) v;
-        const gsize dx = (v >> 32) & 127, dy = (v >> 39) & 0xffffff;
-        float a1[SPP_POOL_LANES];
+        const gsize dx = (v >> 32) & 127, dy = v >> 39;
+        float a0[SPP_POOL_LANES], a1[SPP_POOL_LANES];
         memcpy (a0, c00, sizeof a0);
         memcpy (a1, c00 + dy, sizeof a1);
         KERNEL (vmax_into) (a0, c00 + dx);
         KERNEL (vmax_into) (a1, c00 + dy + dx);
         KERNEL (vmax_into) (a0, a1);
+        memcpy (out + b * L, a0, sizeof a0);
+        if (lines)
+          STREAM_LINE (line + b * L, a0);
       }
-      memcpy (out + b * L, a0, sizeof a0);
-      if (lines)
-        STREAM_LINE (line + b * L, a0);
       if (pend)
         STREAM_LINE (pend->dst[q], pend->src + (gsize) q * L);
       q++;
@@ -184,6 +188,9 @@ KERNEL (pool_chunk_stream) (const Geometry *g, const float *buf,
                             const Plan *p, const int *cells, const guint64 *r,
                             float *bins, float *lines)
 {
+  /* Lets the compiler drop the per-bin test of lines. */
+  if (lines == NULL)
+    __builtin_unreachable ();
   KERNEL (pool_chunk_body) (g, buf, p, cells, r, bins, lines, NULL);
 }
 
