@@ -3,6 +3,8 @@
  * Usage: zf5-bench MODEL_WITH_HEAD [REPS [TRUNK_MODEL]]
  * TRUNK_MODEL (e.g. models/nanodet-trunk.sppm) is timed at 768x576 and
  * 512x384 as well.
+ *        zf5-bench MODEL REPS --forward H W   (REPS forwards at H x W)
+ *        zf5-bench MODEL REPS --spp-only      (window SPP alone)
  * Prints one "key value" line per figure (zf5_bench.py reads them). */
 #include "spp/spp.h"
 #include "blas-private.h"
@@ -227,8 +229,8 @@ main (int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   if (argc < 2) {
-    fprintf (stderr, "usage: %s MODEL [REPS] [TRUNK_MODEL | --spp-only]\n",
-             argv[0]);
+    fprintf (stderr, "usage: %s MODEL [REPS] [TRUNK_MODEL | --spp-only | "
+             "--forward H W]\n", argv[0]);
     return 2;
   }
   int reps = argc > 2 ? atoi (argv[2]) : 5;
@@ -241,6 +243,27 @@ main (int argc, char **argv)
   if (!net) {
     fprintf (stderr, "%s\n", error->message);
     return 1;
+  }
+  if (argc > 5 && g_str_equal (argv[3], "--forward")) {
+    /* REPS timed forwards at H x W, one line each: zf5_bench.py
+     * interleaves these with PyTorch's forwards. */
+    const int h = atoi (argv[4]), w = atoi (argv[5]);
+    if (h < 1 || w < 1 || h > 4096 || w > 4096) {
+      fprintf (stderr, "--forward: H and W must be in 1..4096\n");
+      return 2;
+    }
+    g_autoptr (SppTensor) x = rand_input (h, w, 3);
+    g_autoptr (SppTensor) y = spp_tensor_new (0, 0, 0, 0);
+    if (!spp_net_forward (net, x, y, &error)) {
+      fprintf (stderr, "%s\n", error->message);
+      return 1;
+    }
+    for (int r = 0; r < reps; r++) {
+      double t0 = now ();
+      spp_net_forward (net, x, y, NULL);
+      printf ("forward_ms %.3f\n", (now () - t0) * 1e3);
+    }
+    return 0;
   }
   if (argc > 3 && g_str_equal (argv[3], "--spp-only")) {
     /* Window SPP alone, on ZF-5's conv5 map of a 688x917 input: for
