@@ -143,11 +143,12 @@ im2col_row (const float *in, int in_h, int in_w, const SppWindow *w,
  * 480 ran in the time of its single one of depth 2400. Output rows go in
  * bands that bound X like the im2col blocks. */
 #define ROW_MIN_DEPTH 128
+#define ROW_MAX_STRIDE 8 /* phases; larger strides (the loader allows 64) use im2col */
 
 gboolean
 spp_conv_has_rows (const SppLayer *l)
 {
-  return l->groups == 1 && l->win.kh > 1
+  return l->groups == 1 && l->win.kh > 1 && l->win.sh <= ROW_MAX_STRIDE
          && l->in_c * l->win.kw >= ROW_MIN_DEPTH;
 }
 
@@ -228,7 +229,7 @@ typedef struct {
   int in_h, in_w, out_h, out_w;
   int y0, y1, prev_y0, prev_y1;
   int n_x;           /* X rows of this band, all phases */
-  float *x[16];      /* X_py of the band, NULL where the phase is unused */
+  float *x[ROW_MAX_STRIDE]; /* X_py of the band, NULL where unused */
   float *out;
 } RowJob;
 
@@ -282,7 +283,6 @@ conv_rows (const SppLayer *l, const float *row_weight, const float *in,
   const gsize plane = (gsize) out_h * out_w;
   RowJob j = { .l = l, .in = in, .in_h = in_h, .in_w = in_w,
                .out_h = out_h, .out_w = out_w, .out = out };
-  g_assert (w->sh <= 16);
   for (int y0 = 0; y0 < out_h; y0 += band) {
     const int y1 = MIN (y0 + band, out_h);
     float *x = scratch;
