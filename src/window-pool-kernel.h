@@ -230,53 +230,62 @@ KERNEL (flush_pending) (const Plan *p, const Pending *pend)
     STREAM_LINE (pend->dst[q], pend->src + (gsize) q * SPP_POOL_LANES);
 }
 
-/* The matrix: task t is chunk t % n_chunks of the (t / n_chunks)-th share
- * of the windows; a worker's tasks are consecutive, so it builds each of
- * its chunks' tables once per share. */
+/* One chunk of one share of the windows into the matrix. */
+static inline __attribute__ ((always_inline)) void
+KERNEL (rows_unit) (const RunJob *j, const Geometry *g, Work *w, int share,
+                    int chunk, Pending **cur, Pending **prev)
+{
+  const Plan *p = j->p;
+  const gsize d = (gsize) j->pm->c * p->n_bins;
+  const int c0 = chunk * SPP_POOL_LANES;
+  const guint i0 = (guint) ((guint64) j->n * share / j->groups);
+  const guint i1 = (guint) ((guint64) j->n * (share + 1) / j->groups);
+  if (i0 == i1)
+    return;
+  KERNEL (build_tables) (j->pm, chunk, w->tables);
+  for (guint i = i0; i < i1; i++) {
+    const guint64 *r = j->s->reads + (gsize) i * p->n_direct;
+    const int *cells = j->cells + 4 * i;
+    float *row = j->out + (j->rows ? j->rows[i] : i) * d;
+    if (j->st.stream && j->st.layout == SPP_POOL_BLOCKED) {
+      KERNEL (pool_chunk_stream) (g, w->tables, p, cells, r, w->bins,
+                                  row + (gsize) c0 * p->n_bins);
+    } else if (j->st.stream) {
+      KERNEL (pool_chunk_pend) (g, w->tables, p, cells, r, w->bins, *prev);
+      KERNEL (stage_channel_major) (p, j->pm->c, c0, w->bins, row, *cur);
+      *prev = *cur;
+      *cur = *cur == &w->pend[0] ? &w->pend[1] : &w->pend[0];
+    } else {
+      KERNEL (pool_chunk) (g, w->tables, p, cells, r, w->bins);
+      store_chunk (&j->st, p, chunk, w->bins, w->pend[0].src, row);
+    }
+  }
+}
+
+/* The matrix: item t starts on share t % groups of the windows and takes
+ * its chunks one at a time from the share's counter, then what is left of
+ * the other shares' (spp_pool_map_windows says why). Each (share, chunk)
+ * is pooled once, by whichever core takes it. */
 static void
 KERNEL (run_rows) (gpointer data, int begin, int end, int worker)
 {
-  const RunJob *j = data;
-  const Plan *p = j->p;
-  const gsize d = (gsize) j->pm->c * p->n_bins;
+  RunJob *j = data;
   Work w;
   work_area (j, worker, &w);
-  float *tables = w.tables, *bins = w.bins, *stage = w.pend[0].src;
-  const gboolean blocked = j->st.layout == SPP_POOL_BLOCKED;
   Pending *cur = &w.pend[0], *prev = NULL;
   Geometry g;
   geometry (j->pm, &g);
-  int built = -1;
   for (int t = begin; t < end; t++) {
-    const int chunk = t % j->pm->n_chunks, share = t / j->pm->n_chunks;
-    const int c0 = chunk * SPP_POOL_LANES;
-    const guint i0 = (guint) ((guint64) j->n * share / j->groups);
-    const guint i1 = (guint) ((guint64) j->n * (share + 1) / j->groups);
-    if (i0 == i1)
-      continue;
-    if (chunk != built)
-      KERNEL (build_tables) (j->pm, chunk, tables);
-    built = chunk;
-    for (guint i = i0; i < i1; i++) {
-      const guint64 *r = j->s->reads + (gsize) i * p->n_direct;
-      const int *cells = j->cells + 4 * i;
-      float *row = j->out + (j->rows ? j->rows[i] : i) * d;
-      if (j->st.stream && blocked) {
-        KERNEL (pool_chunk_stream) (&g, tables, p, cells, r, bins,
-                                    row + (gsize) c0 * p->n_bins);
-      } else if (j->st.stream) {
-        KERNEL (pool_chunk_pend) (&g, tables, p, cells, r, bins, prev);
-        KERNEL (stage_channel_major) (p, j->pm->c, c0, bins, row, cur);
-        prev = cur;
-        cur = cur == &w.pend[0] ? &w.pend[1] : &w.pend[0];
-      } else {
-        KERNEL (pool_chunk) (&g, tables, p, cells, r, bins);
-        store_chunk (&j->st, p, chunk, bins, stage, row);
-      }
+    for (int k = 0; k < j->groups; k++) {
+      const int share = (t + k) % j->groups;
+      int chunk;
+      while ((chunk = g_atomic_int_add (&j->next[share], 1))
+             < j->pm->n_chunks)
+        KERNEL (rows_unit) (j, &g, &w, share, chunk, &cur, &prev);
     }
   }
   if (prev)
-    KERNEL (flush_pending) (p, prev);
+    KERNEL (flush_pending) (j->p, prev);
   if (j->st.stream)
     STREAM_FENCE ();
 }

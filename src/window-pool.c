@@ -350,6 +350,8 @@ scratch_ensure (SppPoolScratch *s, const SppPoolMap *pm, const Plan *p,
   s->work_stride = stride;
 }
 
+#define SPP_POOL_MAX_GROUPS 16
+
 typedef struct {
   const SppPoolMap *pm;
   const Plan *p;
@@ -362,6 +364,7 @@ typedef struct {
   gpointer sink_data;
   SppPoolScratch *s;
   float *out;
+  gint next[SPP_POOL_MAX_GROUPS]; /* run_rows: each share's next chunk */
 } RunJob;
 
 /* A window's lines waiting to be streamed: line q from src + 16 q to
@@ -519,18 +522,26 @@ spp_pool_map_windows (const SppPoolMap *pm, const guint *levels,
    * then streams into its own rows of the matrix, which was steadier than
    * both cores writing every row (zf5-bench --spp-only, three alternating
    * A/B sets: detector path 3.8-5.7 ms against 3.7-6.9 ms). A few windows
-   * (one, for whole-map SPP) are split by chunks instead. */
+   * (one, for whole-map SPP) are split by chunks instead. A core that is
+   * done with its share takes chunks left in the others': the cores of
+   * these machines do not always run at one speed, and the pool thread
+   * can wake late (measured once: the calling thread's share took
+   * 4.7-5.2 ms, the other's 3.3-4.0 ms; another time the pool thread
+   * started 3.3 ms late). With cores at one speed this costs nothing
+   * measurable (medians within 0.1 ms in two alternating A/B sets). */
   const int by_chunks = (2 * workers + pm->n_chunks - 1) / pm->n_chunks;
-  const int groups = n >= 64 * (guint) workers ? MAX (workers, by_chunks)
-                                               : MAX (1, by_chunks);
+  const int groups = MIN (n >= 64 * (guint) workers
+                              ? MAX (workers, by_chunks)
+                              : MAX (1, by_chunks),
+                          SPP_POOL_MAX_GROUPS);
   RunJob job = { pm, &p, cells, rows, n, groups,
                  { layout, pm->c,
                    k->stream && pm->c % SPP_POOL_LANES == 0
                        && (guintptr) out % 64 == 0,
                    k->avx512 },
-                 NULL, NULL, scratch, out };
+                 NULL, NULL, scratch, out, { 0 } };
   spp_parallel_for (n, run_reads, &job);
-  spp_parallel_for (pm->n_chunks * groups, k->rows, &job);
+  spp_parallel_for (MAX (groups, workers), k->rows, &job);
 }
 
 void
@@ -544,7 +555,7 @@ spp_pool_map_sink (const SppPoolMap *pm, const guint *levels,
   const int groups = spp_parallel_get_n_workers ();
   RunJob job = { pm, &p, cells, NULL, n, groups,
                  { SPP_POOL_BLOCKED, pm->c, FALSE, FALSE }, sink, data,
-                 scratch, NULL };
+                 scratch, NULL, { 0 } };
   spp_parallel_for (n, run_reads, &job);
   spp_parallel_for (groups, kernels ()->sink, &job);
 }
