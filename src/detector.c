@@ -203,7 +203,9 @@ prepare_rows (gpointer data, int begin, int end, int worker)
   const gsize need = (gsize) w * job->h * 3;
   if (!spp_image_resize_rgb_rows (job->frame, d->rgb, w, job->h, w * 3,
                                   begin, end,
-                                  worker == 0 ? &job->error : NULL))
+                                  worker == 0 && job->error == NULL
+                                      ? &job->error
+                                      : NULL))
     return;
   float *planes = spp_tensor_data (d->input);
   const gsize plane = (gsize) w * job->h;
@@ -239,6 +241,10 @@ prepare_input (SppDetector *d, const SppImage *frame, int w, int h,
     }
   }
   if (!spp_tensor_reshape (d->input, 1, 3, h, w, error))
+    return FALSE;
+  /* What the bands can fail on, checked once: the bands below report
+   * only through worker 0, which need not get any band. */
+  if (!spp_image_validate (frame, error))
     return FALSE;
   PrepareJob job = { d, frame, w, h, NULL };
   /* Bands of rows on every core: at 512x384 this pass alone costs about

@@ -2,11 +2,13 @@
 
 #include <glib.h>
 
-/* Runs fn (data, begin, end, worker) over [0, n) split into at most
- * spp_parallel_get_n_workers() contiguous ranges, one per worker, and
- * returns when all are done. The caller's thread runs range 0. Workers
- * are a process-wide pool, sized to the cores (at most 8). worker is the
- * range index, for per-worker scratch. */
+/* Runs fn (data, begin, end, worker) over [0, n) and returns when all is
+ * done. The range is cut into contiguous grains (about 4 per worker);
+ * each of at most spp_parallel_get_n_workers() workers, the caller's
+ * thread being worker 0, takes the next grain until none is left, so fn
+ * may be called several times per worker, never twice at once with the
+ * same worker. Workers are a process-wide pool, sized to the cores (at
+ * most 8). worker indexes per-worker scratch. */
 typedef void (*SppRangeFunc) (gpointer data, int begin, int end, int worker);
 
 void spp_parallel_for (int n, SppRangeFunc fn, gpointer data);

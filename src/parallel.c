@@ -6,14 +6,30 @@
 
 #define MAX_WORKERS 8
 
+/* Grains per worker: each worker takes the next grain of the range until
+ * none is left, so a core that runs slower (these are shared virtual
+ * machines) or a pool thread that wakes late does less, instead of
+ * holding the others up at the end of every pass. */
+#define GRAINS_PER_WORKER 4
+
 typedef struct {
   SppRangeFunc fn;
   gpointer data;
-  int begin, end, worker;
+  int n, grain, worker;
+  gint *next; /* the next grain to take */
   gint *pending;
   GMutex *lock;
   GCond *done;
 } Range;
+
+static void
+take_grains (const Range *r)
+{
+  const int n_grains = (r->n + r->grain - 1) / r->grain;
+  int g;
+  while ((g = g_atomic_int_add (r->next, 1)) < n_grains)
+    r->fn (r->data, g * r->grain, MIN (r->n, (g + 1) * r->grain), r->worker);
+}
 
 static GThreadPool *pool;
 static int n_cores = 1;
@@ -23,7 +39,7 @@ static void
 run_range (gpointer item, gpointer user_data)
 {
   Range *r = item;
-  r->fn (r->data, r->begin, r->end, r->worker);
+  take_grains (r);
   g_mutex_lock (r->lock);
   if (--(*r->pending) == 0)
     g_cond_signal (r->done);
@@ -67,19 +83,19 @@ spp_parallel_for (int n, SppRangeFunc fn, gpointer data)
   Range ranges[MAX_WORKERS];
   GMutex lock;
   GCond done;
-  gint pending = workers - 1;
+  gint pending = workers - 1, next = 0;
+  const int grain = MAX (1, n / (workers * GRAINS_PER_WORKER));
   g_mutex_init (&lock);
   g_cond_init (&done);
   for (int i = 0; i < workers; i++)
-    ranges[i] = (Range) { fn, data, (int) ((gint64) n * i / workers),
-                          (int) ((gint64) n * (i + 1) / workers), i, &pending,
-                          &lock, &done };
+    ranges[i] = (Range) { fn, data, n, grain, i, &next, &pending, &lock,
+                          &done };
   for (int i = 1; i < workers; i++)
     if (!g_thread_pool_push (pool, &ranges[i], NULL)) {
       /* Could not queue: do it here. */
       run_range (&ranges[i], NULL);
     }
-  fn (data, ranges[0].begin, ranges[0].end, 0);
+  take_grains (&ranges[0]);
   g_mutex_lock (&lock);
   while (pending > 0)
     g_cond_wait (&done, &lock);
