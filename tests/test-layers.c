@@ -438,6 +438,46 @@ test_conv_paths (void)
   }
 }
 
+/* spp_parallel_for visits every item once, in calls that never run two
+ * at a time for one worker index, whatever the number of workers. */
+typedef struct {
+  gint *visits;
+  gint busy[8];
+  gint bad;
+} GrainJob;
+
+static void
+grain_visit (gpointer data, int begin, int end, int worker)
+{
+  GrainJob *j = data;
+  if (worker < 0 || worker >= spp_parallel_get_n_workers () || begin >= end
+      || g_atomic_int_add (&j->busy[worker], 1) != 0)
+    g_atomic_int_inc (&j->bad);
+  for (int i = begin; i < end; i++)
+    g_atomic_int_inc (&j->visits[i]);
+  g_usleep (50); /* lets the other worker in */
+  g_atomic_int_add (&j->busy[worker], -1);
+}
+
+static void
+test_parallel_grains (void)
+{
+  const int sizes[] = { 0, 1, 2, 3, 7, 8, 9, 31, 100, 1001 };
+  for (int cap = 0; cap <= 2; cap++) {
+    spp_parallel_set_n_workers (cap);
+    for (guint t = 0; t < G_N_ELEMENTS (sizes); t++) {
+      const int n = sizes[t];
+      g_autofree gint *visits = g_new0 (gint, MAX (n, 1));
+      GrainJob j = { visits, { 0 }, 0 };
+      spp_parallel_for (n, grain_visit, &j);
+      g_assert_cmpint (j.bad, ==, 0);
+      for (int i = 0; i < n; i++)
+        g_assert_cmpint (visits[i], ==, 1);
+    }
+  }
+  spp_parallel_set_n_workers (0);
+}
+
 /* LRN within channel streamed into the max pool gives the same bits as
  * the two layers one after the other. */
 static void
@@ -494,6 +534,7 @@ main (int argc, char **argv)
     g_test_add_data_func_full (name, g_strdup (groups[i]), f, g_free);
   }
   g_test_add_func ("/layers/fused/conv-paths", test_conv_paths);
+  g_test_add_func ("/layers/parallel/grains", test_parallel_grains);
   g_test_add_func ("/layers/fused/lrn-pool", test_lrn_pool_fused);
   int ret = g_test_run ();
   g_key_file_free (index_file);
