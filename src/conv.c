@@ -262,12 +262,8 @@ row_prep (gpointer data, int i0, int i1, int worker)
       float *row = j->out + (gsize) o * j->out_h * j->out_w
                    + (gsize) j->prev_y0 * j->out_w;
       const gsize n = (gsize) (j->prev_y1 - j->prev_y0) * j->out_w;
-      if (l->bias) {
-        const float b = l->bias->data[o];
-        for (gsize t = 0; t < n; t++)
-          row[t] += b;
-      }
-      spp_act_forward (l->act, l->slope, row, n);
+      spp_bias_act_run (l->act, l->slope, l->bias ? l->bias->data[o] : 0.0f,
+                        row, n);
     }
   }
 }

@@ -71,23 +71,28 @@ typedef struct {
   gsize plane_size;
 } BiasJob;
 
+void
+spp_bias_act_run (SppAct act, float slope, float bias, float *x, gsize n)
+{
+  for (gsize off = 0; off < n; off += ORC_CHUNK) {
+    int m = (int) MIN (n - off, (gsize) ORC_CHUNK);
+    float *p = x + off;
+    if (act == SPP_ACT_RELU) {
+      spp_orc_add_scalar_relu_ip_f32 (p, bias, m);
+    } else {
+      spp_orc_add_scalar_ip_f32 (p, bias, m);
+      spp_act_forward (act, slope, p, m);
+    }
+  }
+}
+
 static void
 bias_act (gpointer data, int c0, int c1, int worker)
 {
   const BiasJob *j = data;
-  const SppAct act = j->act;
-  const float slope = j->slope, *bias = j->bias;
-  const gsize plane_size = j->plane_size;
-  float *x = j->x;
-  for (int ch = c0; ch < c1; ch++) {
-    float *p = x + (gsize) ch * plane_size;
-    if (act == SPP_ACT_RELU) {
-      spp_orc_add_scalar_relu_ip_f32 (p, bias[ch], (int) plane_size);
-    } else {
-      spp_orc_add_scalar_ip_f32 (p, bias[ch], (int) plane_size);
-      spp_act_forward (act, slope, p, plane_size);
-    }
-  }
+  for (int ch = c0; ch < c1; ch++)
+    spp_bias_act_run (j->act, j->slope, j->bias[ch],
+                      j->x + (gsize) ch * j->plane_size, j->plane_size);
 }
 
 void

@@ -95,6 +95,9 @@ void spp_lrn_pool_forward (const SppLayer *lrn, const SppLayer *pool,
 
 /* In place; slope used by LeakyReLU. */
 void spp_act_forward (SppAct act, float slope, float *x, gsize n);
+/* x[i] = act (x[i] + bias), one run; on the calling thread. */
+void spp_bias_act_run (SppAct act, float slope, float bias, float *x,
+                       gsize n);
 /* out[c][i] = act (x[c][i] + bias[c]), planes of plane_size. */
 void spp_bias_act_forward (SppAct act, float slope, const float *bias,
                            float *x, int c, gsize plane_size);
