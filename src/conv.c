@@ -229,7 +229,8 @@ typedef struct {
   int in_h, in_w, out_h, out_w;
   int y0, y1, prev_y0, prev_y1;
   int n_x;           /* X rows of this band, all phases */
-  float *x[ROW_MAX_STRIDE]; /* X_py of the band, NULL where unused */
+  int reach[ROW_MAX_STRIDE]; /* phase_reach of each phase */
+  float *x[ROW_MAX_STRIDE];  /* X_py of the band, NULL where unused */
   float *out;
 } RowJob;
 
@@ -254,7 +255,7 @@ row_prep (gpointer data, int i0, int i1, int worker)
       SppWindow one = *w;
       one.kh = 1;
       one.pad_t = w->pad_t - py;
-      const int u1 = j->y1 + phase_reach (w, py);
+      const int u1 = j->y1 + j->reach[py];
       im2col_row (j->in, j->in_h, j->in_w, &one, j->out_w, j->y0 * j->out_w,
                   u1 * j->out_w, r, j->x[py]);
     } else if (j->prev_y1 > j->prev_y0) {
@@ -279,6 +280,8 @@ conv_rows (const SppLayer *l, const float *row_weight, const float *in,
   const gsize plane = (gsize) out_h * out_w;
   RowJob j = { .l = l, .in = in, .in_h = in_h, .in_w = in_w,
                .out_h = out_h, .out_w = out_w, .out = out };
+  for (int py = 0; py < w->sh; py++)
+    j.reach[py] = phase_reach (w, py);
   for (int y0 = 0; y0 < out_h; y0 += band) {
     const int y1 = MIN (y0 + band, out_h);
     float *x = scratch;
@@ -286,17 +289,16 @@ conv_rows (const SppLayer *l, const float *row_weight, const float *in,
     j.y1 = y1;
     j.n_x = 0;
     for (int py = 0; py < w->sh; py++) {
-      const int reach = phase_reach (w, py);
-      j.x[py] = reach >= 0 ? x : NULL;
-      if (reach >= 0) {
-        x += (gsize) rows * (y1 - y0 + reach) * out_w;
+      j.x[py] = j.reach[py] >= 0 ? x : NULL;
+      if (j.reach[py] >= 0) {
+        x += (gsize) rows * (y1 - y0 + j.reach[py]) * out_w;
         j.n_x += rows;
       }
     }
     spp_parallel_for (j.n_x + l->out_c, row_prep, &j);
     for (int i = 0; i < w->kh; i++) {
       const int py = i * w->dil_h % w->sh, a = i * w->dil_h / w->sh;
-      const gsize ld = (gsize) (y1 - y0 + phase_reach (w, py)) * out_w;
+      const gsize ld = (gsize) (y1 - y0 + j.reach[py]) * out_w;
       spp_sgemm (SPP_BLAS_NO_TRANS, SPP_BLAS_NO_TRANS, l->out_c,
                  (y1 - y0) * out_w, rows, 1.0f,
                  row_weight + (gsize) i * l->out_c * rows, rows,
