@@ -137,18 +137,21 @@ match_class (SppEvaluator *e, guint k, float iou)
     if (j0 == 0)
       continue;
     guint n = GPOINTER_TO_UINT (g_hash_table_lookup (count, key));
+    /* The VOC devkit's rule: the ground truth with the highest IoU,
+     * matched or not; a detection of an already matched box is a
+     * duplicate (a false positive) even when another box it overlaps
+     * enough is still free. Letting it take the free one instead would
+     * reward loose boxes between people in a crowd. */
     int best = -1;
     float best_iou = -1.0f;
     for (guint j = j0 - 1; j < j0 - 1 + n; j++) {
-      if (used[j])
-        continue;
       float o = spp_box_iou (&d->box, &g_array_index (gt, Item, j).box);
       if (o > best_iou) {
         best_iou = o;
         best = (int) j;
       }
     }
-    if (best >= 0 && best_iou >= iou) {
+    if (best >= 0 && best_iou >= iou && !used[best]) {
       used[best] = TRUE;
       tp[i] = TRUE;
     }

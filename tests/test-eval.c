@@ -77,23 +77,31 @@ test_best_f1 (void)
 }
 
 /* Two overlapping GT: G1 (0,0,10,10), G2 (2,0,10,10). d1 (2,0,10,10)
- * at 0.9 takes G2 (IoU 1). d2 (1.5,0,10,10) at 0.8 has IoU 95/105 =
- * 0.905 with G2 (taken) and 85/115 = 0.739 with G1 (free): a TP here,
- * so AP = 1. (The VOC devkit would call d2 a duplicate of G2.) */
+ * at 0.9 takes G2 (IoU 1). d2 (1.5,0,10,10) at 0.8 overlaps G2 most
+ * (95/105 = 0.905), and G2 is taken: a duplicate, so a false positive,
+ * although G1 (85/115 = 0.739) is still free (the VOC devkit's rule).
+ * d3 (0,0,10,10) at 0.7 overlaps G1 most (IoU 1, G2 80/120): a TP.
+ *   P/R: 1 1/2, 1/2 1/2, 2/3 1; envelope 1, 2/3, 2/3;
+ *   AP = 1/2 * 1 + 1/2 * 2/3 = 5/6.
+ * Matching each detection to the best *unmatched* box instead would
+ * give d2 G1 and d3 nothing: AP 1. */
 static void
-test_greedy_unmatched (void)
+test_duplicate_is_false_positive (void)
 {
   g_autoptr (SppEvaluator) e = spp_evaluator_new (1);
   spp_evaluator_add_ground_truth (e, 3, 0, B (0, 0, 10, 10));
   spp_evaluator_add_ground_truth (e, 3, 0, B (2, 0, 10, 10));
   spp_evaluator_add_detection (e, 3, 0, B (2, 0, 10, 10), 0.9f);
   spp_evaluator_add_detection (e, 3, 0, B (1.5f, 0, 10, 10), 0.8f);
+  spp_evaluator_add_detection (e, 3, 0, B (0, 0, 10, 10), 0.7f);
   g_assert_cmpfloat_with_epsilon (spp_evaluator_average_precision (e, 0, 0.5f),
-                                  1.0, 1e-9);
-  /* At 0.75 d2 (0.739 with the free G1) misses: P/R 1 1/2, 1/2 1/2;
-   * AP = 1/2. */
-  g_assert_cmpfloat_with_epsilon (spp_evaluator_average_precision (e, 0, 0.75f),
-                                  0.5, 1e-9);
+                                  5.0 / 6.0, 1e-9);
+  /* Best F1: after d1 2/3, d2 1/2, d3 2 * 2 / (3 + 2) = 4/5. */
+  float thr;
+  g_assert_cmpfloat_with_epsilon (spp_evaluator_best_f1 (e, 0, 0.5f, &thr,
+                                                         NULL, NULL),
+                                  0.8, 1e-9);
+  g_assert_cmpfloat (thr, ==, 0.7f);
 }
 
 /* Class 0: one GT and two tied detections, the false positive added
@@ -146,7 +154,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/eval/ap-hand", test_ap_hand);
   g_test_add_func ("/eval/best-f1", test_best_f1);
-  g_test_add_func ("/eval/greedy-unmatched", test_greedy_unmatched);
+  g_test_add_func ("/eval/duplicate-is-false-positive",
+                   test_duplicate_is_false_positive);
   g_test_add_func ("/eval/edge-cases", test_edge_cases);
   return g_test_run ();
 }

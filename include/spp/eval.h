@@ -14,13 +14,12 @@ G_BEGIN_DECLS
  *
  * - the detections of a class are sorted by confidence, highest first
  *   (ties keep the order they were added in);
- * - each is matched greedily to the unmatched ground truth of the same
- *   image and class with the highest IoU (spp_box_iou(), continuous
- *   coordinates), if that IoU is >= the threshold: a true positive;
- *   otherwise it is a false positive (this is COCO's matching; the VOC
- *   devkit instead takes the highest-IoU box, matched or not, and counts
- *   a duplicate as a false positive; the two differ only where two
- *   ground-truth boxes overlap);
+ * - each is compared with the ground truth of the same image and class
+ *   that it overlaps most (spp_box_iou(), continuous coordinates),
+ *   whether or not that box is already matched, as the PASCAL VOC
+ *   devkit does: if the IoU is >= the threshold and the box is still
+ *   free, the detection is a true positive and takes it; otherwise it
+ *   is a false positive (a duplicate, or a poor box);
  * - AP is the area under the precision/recall curve with precision made
  *   monotone from the right, summed at every recall step ("all-point"
  *   interpolation, VOC2010 and later).

@@ -4,9 +4,9 @@
 Class "a", ground truth: image 0: A = [0,0,10,10], B = [20,0,10,10];
 image 1: C = [0,0,10,10]. So n_gt = 3.
 
-  det  image score box           best unmatched GT, IoU        result
+  det  image score box           best GT (matched or not), IoU result
   d1   0     0.9   [0,0,10,10]   A, 100/100 = 1                TP (A used)
-  d2   0     0.8   [1,0,10,10]   A used; B: 0 (A would be 0.82) FP (duplicate)
+  d2   0     0.8   [1,0,10,10]   A (used), 90/110 = 0.82       FP (duplicate)
   d3   1     0.7   [5,0,10,10]   C, 50/150 = 0.333             FP
   d4   0     0.6   [20,0,10,20]  B, 100/200 = 0.5              TP (>= 0.5)
   d5   1     0.5   [100,100,5,5] none, 0                       FP
@@ -54,6 +54,15 @@ def main():
                                {0: [[0, 0, 10, 10]]})[0] - 1.0) < 1e-12
     assert voc_ap.class_ap([(0, 1.0, [0, 0, 10, 21])],
                            {0: [[0, 0, 10, 10]]})[0] == 0.0
+    # Crowd: GT A [0,0,10,10], B [2,0,10,10]. d1 [2,0,10,10] takes B;
+    # d2 [1.5,0,10,10] overlaps B most (0.905, taken) and A by 0.739:
+    # a duplicate, FP, by the VOC devkit; d3 [0,0,10,10] takes A.
+    # P/R 1 1/2, 1/2 1/2, 2/3 1 -> AP 1/2 + 1/2 * 2/3 = 5/6 (matching the
+    # best free box would give d2 A, d3 nothing and AP 1).
+    ap = voc_ap.class_ap([(0, 0.9, [2, 0, 10, 10]), (0, 0.8, [1.5, 0, 10, 10]),
+                          (0, 0.7, [0, 0, 10, 10])],
+                         {0: [[0, 0, 10, 10], [2, 0, 10, 10]]})[0]
+    assert abs(ap - 5.0 / 6.0) < 1e-12, ap
     print("voc_ap: ok")
 
 

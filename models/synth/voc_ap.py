@@ -1,11 +1,12 @@
 """VOC-style average precision (PASCAL VOC 2010+ "all-point" AP).
 
 Per class: detections of all images sorted by confidence (descending,
-stable, so ties keep input order); each is matched greedily to the
-not-yet-matched ground-truth box of the same class and image with the
-highest IoU, a true positive when that IoU >= 0.5, else a false
-positive (a second detection of an already matched box is a false
-positive). AP is the area under the precision/recall curve after making
+stable, so ties keep input order); each is compared with the
+ground-truth box of the same class and image that it overlaps most,
+matched or not (the PASCAL VOC devkit's rule): a true positive when that
+IoU >= 0.5 and the box is still free (it is then taken), else a false
+positive (a duplicate of a matched box counts as one even when another
+free box overlaps it enough). AP is the area under the precision/recall curve after making
 precision monotone (max precision at any recall >= r), summed over the
 recall steps. IoU is plain continuous [x, y, w, h] (no +1), as the
 detector's NMS.
@@ -50,9 +51,8 @@ def class_ap(dets, gts, iou_thresh=0.5):
         if g is None or len(g) == 0:
             continue
         ov = iou(np.asarray(box, dtype=np.float64), g)
-        ov[used[img]] = -1.0          # only unmatched ground truth
-        j = int(np.argmax(ov))
-        if ov[j] >= iou_thresh:
+        j = int(np.argmax(ov))        # matched or not
+        if ov[j] >= iou_thresh and not used[img][j]:
             used[img][j] = True
             tp[rank] = 1
     ctp = np.cumsum(tp)

@@ -1250,22 +1250,23 @@ spp_cli_train (int argc, char **argv)
       const SppCliDetection *d = &g_array_index (dets, SppCliDetection, i);
       const SppCocoImage *im = g_ptr_array_index (t.coco->images, d->image);
       score[i] = logit (d->det.confidence, CAL_A);
-      float best = 0.5f;
+      /* As the evaluator (VOC devkit): the most-overlapped box of the
+       * class, matched or not; a duplicate is a miss. */
+      float best = -1.0f;
       int bj = -1;
       for (guint j = 0; j < im->boxes->len; j++) {
-        guint64 key = ((guint64) d->image << 32) | j;
         if (t.cat_class[g_array_index (im->category, guint, j)]
-                != d->det.label_id
-            || g_hash_table_contains (used, &key))
+            != d->det.label_id)
           continue;
         float o = spp_box_iou (&d->det.box,
                                &g_array_index (im->boxes, SppBox, j));
-        if (o >= best) {
+        if (o > best) {
           best = o;
           bj = (int) j;
         }
       }
-      if (bj >= 0) {
+      guint64 bkey = ((guint64) d->image << 32) | (guint) MAX (bj, 0);
+      if (bj >= 0 && best >= 0.5f && !g_hash_table_contains (used, &bkey)) {
         hit[i] = TRUE;
         g_hash_table_add (used, key_new (((guint64) d->image << 32) | bj));
       }
