@@ -73,6 +73,9 @@ def main():
     ap.add_argument("--step", type=int, default=8, help="every N-th train frame")
     ap.add_argument("--cut", default=None,
                     help="end the trunk at this layer (e.g. Concat_27, stride 8)")
+    ap.add_argument("--photos", default=None,
+                    help="COCO JSON whose train images join the fit "
+                         "(models/data/photos-teacher.json)")
     ap.add_argument("-o", "--output",
                     default=os.path.join(HERE, "../out/nanodet-trunk-r64.sppm"))
     a = ap.parse_args()
@@ -92,6 +95,18 @@ def main():
     mean = np.array(kv["input.mean"], np.float32)[:, None, None]
     std = np.array(kv["input.std"], np.float32)[:, None, None]
     assert kv["input.order"] == "BGR"
+    def cells(bgr):
+        """The cut's feature vectors of one image at --scale, one row a cell."""
+        h, w = bgr.shape[:2]
+        f = a.scale / min(h, w)
+        img = cv2.resize(bgr, (round(w * f), round(h * f)),
+                         interpolation=cv2.INTER_AREA)
+        x = (img.transpose(2, 0, 1).astype(np.float32) - mean) / std
+        y = cn.forward(layers, x)[layers[-1]["name"]]
+        if y.ndim == 4:
+            y = y[0]
+        return y.reshape(y.shape[0], -1).T
+
     frames = set(train_frames(a.step))
     cap = cv2.VideoCapture(VTEST)
     feats = []
@@ -101,19 +116,26 @@ def main():
         if not ok:
             break
         if idx in frames:
-            h, w = bgr.shape[:2]
-            f = a.scale / min(h, w)
-            img = cv2.resize(bgr, (round(w * f), round(h * f)),
-                             interpolation=cv2.INTER_AREA)
-            x = (img.transpose(2, 0, 1).astype(np.float32) - mean) / std
-            y = cn.forward(layers, x)[layers[-1]["name"]]
-            if y.ndim == 4:
-                y = y[0]
-            feats.append(y.reshape(y.shape[0], -1).T)
-            print(f"frame {idx}: map {y.shape}", file=sys.stderr)
+            feats.append(cells(bgr))
+            print(f"frame {idx}: {feats[-1].shape[0]} cells", file=sys.stderr)
         idx += 1
     if not feats:
         sys.exit(f"{VTEST}: no training frames decoded")
+    n_vtest = len(feats)
+    if a.photos:
+        # Other cameras' training images too, so that the components kept
+        # are not only those that vary in one street scene.
+        coco = json.load(open(a.photos))
+        root = os.path.dirname(HERE)
+        for im in coco["images"]:
+            if im.get("split") != "train":
+                continue
+            path = im["file_name"]
+            feats.append(cells(cv2.imread(
+                path if os.path.isabs(path) else os.path.join(root, path),
+                cv2.IMREAD_COLOR)))
+        print(f"{len(feats) - n_vtest} training photos of {a.photos}",
+              file=sys.stderr)
     x = np.concatenate(feats).astype(np.float64)
     mu = x.mean(0)
     cov = np.cov(x - mu, rowvar=False)
@@ -133,8 +155,9 @@ def main():
           kv.get("general.description", "") +
           (f"; cut at {a.cut}" if a.cut else "") +
           f"; then a 1x1 conv onto the top {c} principal components of the "
-          f"stride-{kv['spp.stride']} cells ({len(feats)} training frames of "
-          f"vtest.avi at shorter side {a.scale}, {x.shape[0]} cells, "
+          f"stride-{kv['spp.stride']} cells ({n_vtest} training frames of "
+          f"vtest.avi, {len(feats) - n_vtest} other training images, at "
+          f"shorter side {a.scale}, {x.shape[0]} cells, "
           f"{kept:.1%} of the variance), models/reduce_trunk.py")
     last = rebuild(m, layers)
     m.conv("pca", last, wt.reshape(c, -1, 1, 1), bias)

@@ -22,7 +22,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { initBackend, loadNanodet, preprocessBGR, MEAN_BGR, STD_BGR } from './nanodet_common.mjs';
+import { initBackend, loadNanodet, preprocessBGR, gflSide, MEAN_BGR, STD_BGR, REG_MAX } from './nanodet_common.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const VIDEO = '/usr/share/doc/opencv-doc/examples/data/vtest.avi';
@@ -31,7 +31,6 @@ const H = 576;
 const NFRAMES = 795;
 const TRAIN_LAST = 476; // frames 0..476 train, 477..794 held out
 const STRIDES = [8, 16, 32];
-const REG_MAX = 10;
 const NCLS = 80;
 const CACHE_THR = 0.25; // candidates kept in the cache (for tuning)
 const NMS_IOU = 0.6;
@@ -110,16 +109,7 @@ function decode(scores, dist, inW, inH) {
       const d = [0, 0, 0, 0];
       for (let side = 0; side < 4; side++) {
         const o = i * 44 + side * (REG_MAX + 1);
-        let mx = -Infinity;
-        for (let k = 0; k <= REG_MAX; k++) mx = Math.max(mx, ds[o + k]);
-        let sum = 0;
-        let ex = 0;
-        for (let k = 0; k <= REG_MAX; k++) {
-          const e = Math.exp(ds[o + k] - mx);
-          sum += e;
-          ex += e * k;
-        }
-        d[side] = (ex / sum) * s;
+        d[side] = gflSide(ds, o) * s;
       }
       const box = [
         Math.max(0, (cx - d[0]) * sx), Math.max(0, (cy - d[1]) * sy),

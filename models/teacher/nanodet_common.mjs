@@ -86,3 +86,20 @@ export function preprocessBGR(buf, H, W) {
   }
   return out;
 }
+
+// GFL box side (Generalized Focal Loss): the expectation of a softmax
+// over REG_MAX + 1 bins, in cells. logits: the head's 44 values per
+// location (4 sides x 11 bins), o: offset of the side's first bin.
+export const REG_MAX = 10;
+export function gflSide(logits, o) {
+  let mx = -Infinity;
+  for (let k = 0; k <= REG_MAX; k++) mx = Math.max(mx, logits[o + k]);
+  let sum = 0;
+  let ex = 0;
+  for (let k = 0; k <= REG_MAX; k++) {
+    const e = Math.exp(logits[o + k] - mx);
+    sum += e;
+    ex += e * k;
+  }
+  return ex / sum;
+}

@@ -40,6 +40,10 @@
  * a different normalisation). */
 #define BBOX_LAMBDA 1000.0
 #define BBOX_PER_GT 8
+/* Box pairs are taken in image order until the budget is full: a small
+ * cap left the last images of a mixed set (a second camera) without any.
+ * 20,000 pairs of 3,200 floats are 256 MB per class. */
+#define MAX_BBOX 20000
 #define CG_MAX_ITER 200
 #define CACHE_MAGIC 0x50505053u /* "SPPP" little-endian */
 
@@ -1125,7 +1129,7 @@ spp_cli_train (int argc, char **argv)
   /* Memory: half the budget for negatives, a quarter for box pairs. */
   gsize budget = (gsize) memory_mb << 20;
   t.max_neg = (guint) MIN ((gsize) MAX_NEG, budget / 2 / t.K / (t.F * 4));
-  t.max_bbox = (guint) MIN ((gsize) 3000, budget / 4 / t.K / (t.D * 4));
+  t.max_bbox = (guint) MIN ((gsize) MAX_BBOX, budget / 4 / t.K / (t.D * 4));
   t.neg_init = MAX (1, MIN (50u, t.max_neg / 2 / train_idx->len));
   t.cls = g_new0 (Class, t.K);
   for (guint k = 0; k < t.K; k++) {
