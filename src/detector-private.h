@@ -32,6 +32,12 @@ gboolean spp_bbox_clip (SppBox *box, int width, int height);
 guint spp_nms (SppDetection *dets, guint n, float iou_threshold,
                guint max_out);
 
+/* nms.c: moves each of the @n_kept boxes to the confidence-weighted mean
+ * of the @cands of its class that overlap it by IoU >= @iou and are at
+ * least half as confident. */
+void spp_box_vote (SppDetection *kept, guint n_kept,
+                   const SppDetection *cands, guint n_cands, float iou);
+
 /* Seconds spent in each stage by the last detect call. */
 typedef struct {
   double resize, conv, spp, fc, svm, nms;

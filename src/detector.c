@@ -27,6 +27,7 @@ struct _SppDetector {
   guint scales[MAX_SCALES], n_scales;
   float threshold; /* < 0: the model's per-class thresholds */
   float nms;
+  float vote; /* box voting IoU; 0: off */
   guint max_detections;
 
   /* Buffers reused from frame to frame. */
@@ -42,6 +43,7 @@ struct _SppDetector {
   GArray *windows; /* SppBox, clipped proposals kept */
   GArray *window_scale; /* guint */
   GArray *dets;    /* SppDetection */
+  GArray *cands;   /* SppDetection: the candidates before NMS, for voting */
   SppDetectorTimings timings;
 };
 
@@ -71,6 +73,7 @@ detector_new (SppModel *model, GError **error)
   memcpy (d->scales, scales, d->n_scales * sizeof (guint));
   d->threshold = -1.0f;
   d->nms = spp_model_get_nms_threshold (model);
+  d->vote = spp_model_get_box_vote (model);
   d->max_detections = DEFAULT_MAX_DETECTIONS;
   d->input = spp_tensor_new (0, 0, 0, 0);
   d->map = spp_tensor_new (0, 0, 0, 0);
@@ -91,6 +94,7 @@ detector_new (SppModel *model, GError **error)
   d->cells = reserved_array (sizeof (int), 4);
   d->rows = reserved_array (sizeof (guint), 1);
   d->dets = g_array_new (FALSE, FALSE, sizeof (SppDetection));
+  d->cands = g_array_new (FALSE, FALSE, sizeof (SppDetection));
   return d;
 }
 
@@ -137,6 +141,7 @@ spp_detector_free (SppDetector *d)
   g_array_unref (d->windows);
   g_array_unref (d->window_scale);
   g_array_unref (d->dets);
+  g_array_unref (d->cands);
   g_free (d);
 }
 
@@ -176,6 +181,13 @@ void
 spp_detector_set_nms_threshold (SppDetector *d, float iou)
 {
   d->nms = CLAMP (iou, 0.0f, 1.0f);
+}
+
+void
+spp_detector_set_box_vote (SppDetector *d, float iou)
+{
+  g_return_if_fail (d != NULL);
+  d->vote = CLAMP (iou, 0.0f, 1.0f);
 }
 
 void
@@ -569,9 +581,17 @@ score_windows (SppDetector *d, int W, int H, gboolean fused, GError **error)
     }
   }
   double t2 = now ();
+  if (d->vote > 0.0f) {
+    g_array_set_size (d->cands, 0);
+    g_array_append_vals (d->cands, d->dets->data, d->dets->len);
+  }
   guint kept = spp_nms ((SppDetection *) d->dets->data, d->dets->len, d->nms,
                         d->max_detections);
   g_array_set_size (d->dets, kept);
+  if (d->vote > 0.0f)
+    spp_box_vote ((SppDetection *) d->dets->data, kept,
+                  (const SppDetection *) d->cands->data, d->cands->len,
+                  d->vote);
   d->timings.fc += t1 - t0;
   d->timings.svm += t2 - t1;
   d->timings.nms += now () - t2;

@@ -77,6 +77,7 @@ struct _SppModel {
   guint n_classes;
   float *thresholds;
   float nms;
+  float box_vote; /* detect.box_vote: box voting IoU, 0 off */
   float feature_scale, score_a, score_b;
   guint proposal_min_size, proposal_max_boxes; /* 0: the library's default */
 

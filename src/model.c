@@ -821,6 +821,7 @@ parse (const guint8 *data, gsize len, const char *file, SppModel *m,
       || !kv_u32 (r, kvs, "spp.stride", TRUE, 0, &m->stride)
       || !kv_f32 (r, kvs, "spp.offset", 0.0f, &m->offset)
       || !kv_f32 (r, kvs, "detect.nms", 0.3f, &m->nms)
+      || !kv_f32 (r, kvs, "detect.box_vote", 0.0f, &m->box_vote)
       || !kv_f32 (r, kvs, "detect.feature_scale", 1.0f, &m->feature_scale)
       || !kv_f32 (r, kvs, "detect.score_a", 1.0f, &m->score_a)
       || !kv_f32 (r, kvs, "detect.score_b", 0.0f, &m->score_b)
@@ -846,6 +847,10 @@ parse (const guint8 *data, gsize len, const char *file, SppModel *m,
   }
   if (m->nms < 0 || m->nms > 1) {
     fail (r, "metadata 'detect.nms' is %g, expected 0..1", m->nms);
+    goto error;
+  }
+  if (!(m->box_vote >= 0 && m->box_vote <= 1)) {
+    fail (r, "metadata 'detect.box_vote' is %g, expected 0..1", m->box_vote);
     goto error;
   }
   if (!kv_array (r, kvs, "spp.levels", T_U32, TRUE, (void **) &m->levels,
@@ -1124,6 +1129,12 @@ float
 spp_model_get_nms_threshold (const SppModel *m)
 {
   return m->nms;
+}
+
+float
+spp_model_get_box_vote (const SppModel *m)
+{
+  return m->box_vote;
 }
 
 SppChannelOrder

@@ -122,6 +122,40 @@ test_iou_nms (void)
   g_assert_cmpuint (spp_nms (d2, 0, 0.5f, 10), ==, 0);
 }
 
+/* Box voting against hand-computed means. Kept K = (0,0,10,10) at 0.8,
+ * class 0. Candidates:
+ *   K itself               0.8  votes
+ *   (2,0,10,10)            0.4  IoU 80/120 = 0.67 >= 0.6, 0.4 >= 0.5 * 0.8: votes
+ *   (0,2,10,10)            0.3  IoU 0.67 but 0.3 < 0.4: too weak
+ *   (5,0,10,10)            0.9  IoU 50/150 = 0.33 < 0.6: too far
+ *   (0,0,10,10) class 1    0.9  other class
+ * x1 = (0.8 * 0 + 0.4 * 2) / 1.2 = 2/3, x2 = (0.8 * 10 + 0.4 * 12) / 1.2
+ * = 32/3, so x 2/3, w 10; y unchanged. */
+static void
+test_box_vote (void)
+{
+  SppDetection kept[] = { { { 0, 0, 10, 10 }, 0, 0.8f, "x" } };
+  const SppDetection cands[] = {
+    { { 0, 0, 10, 10 }, 0, 0.8f, "x" },
+    { { 2, 0, 10, 10 }, 0, 0.4f, "x" },
+    { { 0, 2, 10, 10 }, 0, 0.3f, "x" },
+    { { 5, 0, 10, 10 }, 0, 0.9f, "x" },
+    { { 0, 0, 10, 10 }, 1, 0.9f, "y" },
+  };
+  spp_box_vote (kept, 1, cands, G_N_ELEMENTS (cands), 0.6f);
+  g_assert_cmpfloat_with_epsilon (kept[0].box.x, 2.0f / 3.0f, 1e-5f);
+  g_assert_cmpfloat_with_epsilon (kept[0].box.w, 10.0f, 1e-5f);
+  g_assert_cmpfloat (kept[0].box.y, ==, 0.0f);
+  g_assert_cmpfloat (kept[0].box.h, ==, 10.0f);
+  g_assert_cmpfloat (kept[0].confidence, ==, 0.8f);
+  /* At IoU 0.3 the 0.9 box at x 5 votes too:
+   * x1 = (0 * 0.8 + 2 * 0.4 + 5 * 0.9) / 2.1 = 5.3 / 2.1. */
+  SppDetection again[] = { { { 0, 0, 10, 10 }, 0, 0.8f, "x" } };
+  spp_box_vote (again, 1, cands, G_N_ELEMENTS (cands), 0.3f);
+  g_assert_cmpfloat_with_epsilon (again[0].box.x, 5.3f / 2.1f, 1e-5f);
+  g_assert_cmpfloat_with_epsilon (again[0].box.w, 10.0f, 1e-5f);
+}
+
 static SppModel *
 tiny (void)
 {
@@ -350,6 +384,7 @@ main (int argc, char **argv)
   g_test_add_func ("/detector/resized-size", test_resized_size);
   g_test_add_func ("/detector/bbox", test_bbox);
   g_test_add_func ("/detector/iou-nms", test_iou_nms);
+  g_test_add_func ("/detector/box-vote", test_box_vote);
   g_test_add_func ("/detector/edge-cases", test_detect_edge_cases);
   g_test_add_func ("/detector/no-svm-model", test_no_svm_model);
   g_test_add_data_func ("/detector/matches-manual/head", GINT_TO_POINTER (1),

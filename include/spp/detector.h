@@ -50,6 +50,12 @@ void spp_detector_set_threshold (SppDetector *detector, float threshold);
 /** spp_detector_set_nms_threshold: IoU above which per-class NMS
  * suppresses (default: the model's, 0.3 in the paper). */
 void spp_detector_set_nms_threshold (SppDetector *detector, float iou);
+/** spp_detector_set_box_vote: after NMS, move each box to the
+ * confidence-weighted mean of the candidates of its class that overlap it
+ * by at least @iou and are at least half as confident (box voting); 0
+ * turns it off. Default: the model's
+ * `detect.box_vote`, 0 when the model has none. */
+void spp_detector_set_box_vote (SppDetector *detector, float iou);
 /** spp_detector_set_max_detections: top-k per frame (default 100). */
 void spp_detector_set_max_detections (SppDetector *detector, guint max);
 

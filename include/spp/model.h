@@ -58,6 +58,8 @@ int spp_model_find_label (const SppModel *model, const char *label);
 /** spp_model_get_threshold: the class's default score threshold. */
 float spp_model_get_threshold (const SppModel *model, guint id);
 float spp_model_get_nms_threshold (const SppModel *model);
+/* detect.box_vote: IoU for box voting after NMS, 0 (off) when absent. */
+float spp_model_get_box_vote (const SppModel *model);
 
 SppChannelOrder spp_model_get_channel_order (const SppModel *model);
 /** spp_model_get_normalization: input = (pixel - mean) / std, per channel

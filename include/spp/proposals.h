@@ -23,10 +23,10 @@ typedef enum {
 /**
  * SppProposalParams:
  * @mode: which strategies to run.
- * @max_boxes: keep at most this many (default 2000).
+ * @max_boxes: keep at most this many (default 3000).
  * @work_size: longer side of the working image in pixels (default 500).
  * @min_size: drop boxes narrower or lower than this, in working-image
- *   pixels (default 20, as selective search's own code).
+ *   pixels (default 8; selective search's own code uses 20).
  * @n_threads: threads for the independent hierarchies (0: all cores).
  * @seed: seed of the ranking's randomisation (results are deterministic
  *   for a fixed seed).

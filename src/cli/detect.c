@@ -52,7 +52,7 @@ spp_cli_detect (int argc, char **argv)
   return 1;
 #else
   g_autofree char *model_path = NULL, *scales_arg = NULL, *mode = NULL;
-  double threshold = -1, nms = -1;
+  double threshold = -1, nms = -1, box_vote = -1;
   int max_props = 0; /* 0: the model's (or the library's) */
   int max_dets = 100; /* the detector's and the element's default */
   gboolean json = FALSE, rcnn = FALSE;
@@ -62,6 +62,7 @@ spp_cli_detect (int argc, char **argv)
     { "scales", 's', 0, G_OPTION_ARG_STRING, &scales_arg, "shorter-side scales", "LIST" },
     { "threshold", 't', 0, G_OPTION_ARG_DOUBLE, &threshold, "confidence threshold 0..1", "T" },
     { "nms", 0, 0, G_OPTION_ARG_DOUBLE, &nms, "NMS IoU threshold", "IOU" },
+    { "box-vote", 0, 0, G_OPTION_ARG_DOUBLE, &box_vote, "box voting IoU (0 off; default: the model's)", "IOU" },
     { "max-proposals", 0, 0, G_OPTION_ARG_INT, &max_props, "proposals per image", "N" },
     { "max-detections", 0, 0, G_OPTION_ARG_INT, &max_dets, "detections kept per image, all classes (100)", "N" },
     { "mode", 0, 0, G_OPTION_ARG_STRING, &mode, "selective search mode", "MODE" },
@@ -102,8 +103,8 @@ spp_cli_detect (int argc, char **argv)
              max_dets);
     return 2;
   }
-  if (threshold > 1 || nms > 1) {
-    fprintf (stderr, "spp detect: --threshold and --nms take 0..1\n");
+  if (threshold > 1 || nms > 1 || box_vote > 1) {
+    fprintf (stderr, "spp detect: --threshold, --nms and --box-vote take 0..1\n");
     return 2;
   }
   if (model_path == NULL)
@@ -135,6 +136,8 @@ spp_cli_detect (int argc, char **argv)
     spp_detector_set_threshold (det, threshold);
   if (nms >= 0)
     spp_detector_set_nms_threshold (det, nms);
+  if (box_vote >= 0)
+    spp_detector_set_box_vote (det, (float) box_vote);
 
   gst_init (NULL, NULL);
   int status = 0;

@@ -86,8 +86,8 @@ spp_cli_eval (int argc, char **argv)
 {
   g_autofree char *model_path = NULL, *root = NULL, *split = NULL;
   g_autofree char *scales_arg = NULL;
-  double iou = 0.5;
-  int max_props = 0; /* 0: the model's, else the library's 2000 */
+  double iou = 0.5, box_vote = -1;
+  int max_props = 0; /* 0: the model's, else the library's 3000 */
   gboolean json = FALSE;
   g_autoptr (GError) error = NULL;
   GOptionEntry entries[] = {
@@ -98,6 +98,7 @@ spp_cli_eval (int argc, char **argv)
     { "max-proposals", 0, 0, G_OPTION_ARG_INT, &max_props, "proposals per image", "N" },
     { "scales", 's', 0, G_OPTION_ARG_STRING, &scales_arg, "shorter-side scales", "LIST" },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "one JSON object", NULL },
+    { "box-vote", 0, 0, G_OPTION_ARG_DOUBLE, &box_vote, "box voting IoU (0 off; default: the model's)", "IOU" },
     { NULL }
   };
   int parsed = spp_cli_parse_options ("eval", entries, "ANNOTATIONS.json", usage, &argc,
@@ -129,6 +130,12 @@ spp_cli_eval (int argc, char **argv)
       return 2;
     }
   }
+  if (box_vote > 1) {
+    fprintf (stderr, "spp eval: --box-vote takes 0..1\n");
+    return 2;
+  }
+  if (box_vote >= 0)
+    spp_detector_set_box_vote (det, (float) box_vote);
   /* All windows go to NMS and AP: the threshold only cuts the curve. */
   spp_detector_set_threshold (det, 0.0f);
   /* SPEC 2.6 (spp_test.m): up to 100 boxes per class per image; the

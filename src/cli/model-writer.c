@@ -110,7 +110,7 @@ replaced_key (const char *k, guint32 n, const SppCliDetectorParams *p)
   static const char *const keys[] = {
     "detect.labels", "detect.thresholds", "detect.feature_scale",
     "detect.score_a", "detect.score_b", "general.description",
-    "proposals.max_boxes", "proposals.min_size",
+    "proposals.max_boxes", "proposals.min_size", "detect.box_vote",
   };
   for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
     if (strlen (keys[i]) == n && !memcmp (keys[i], k, n))
@@ -524,6 +524,12 @@ spp_cli_model_write (const char *in_path, const char *out_path,
       put_u32 (kv, uvals[j]);
       out_kv++;
     }
+  if (p->box_vote > 0.0f) {
+    put_str (kv, "detect.box_vote");
+    put_u32 (kv, 2);
+    put_f32 (kv, p->box_vote);
+    out_kv++;
+  }
   if (p->scales && p->n_scales) {
     put_str (kv, "detect.scales");
     put_u32 (kv, 4);

@@ -48,11 +48,13 @@ typedef struct {
    * in their place; feature_scale is then not multiplied by the input's. */
   gboolean replace_head;
   const SppCliFcHead *head;
+  /* detect.box_vote (0: not written; any in the input is dropped). */
+  float box_vote;
 } SppCliDetectorParams;
 
 /* Copies @in_path to @out_path (through a temporary file renamed into
  * place) without its svm.* / bbox.* tensors and the detect.labels,
- * detect.thresholds, detect.feature_scale, detect.score_a/b,
+ * detect.thresholds, detect.feature_scale, detect.score_a/b, detect.box_vote,
  * proposals.max_boxes, proposals.min_size and general.description
  * entries, then adds those from @p. The result is
  * loaded back with spp_model_load() as a check. */

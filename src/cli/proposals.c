@@ -20,20 +20,24 @@ int
 spp_cli_proposals (int argc, char **argv)
 {
   char *mode = NULL;
-  int max = 2000, threads = 0, work_size = 500, seed = 0, min_size = 20;
+  SppProposalParams defaults;
+  spp_proposal_params_init (&defaults);
+  int max = (int) defaults.max_boxes, threads = 0;
+  int work_size = (int) defaults.work_size, seed = 0;
+  int min_size = (int) defaults.min_size;
   gboolean json = FALSE;
   char **files = NULL;
   GOptionEntry entries[] = {
     { "mode", 'm', 0, G_OPTION_ARG_STRING, &mode,
       "fast (default), quality or single", "MODE" },
-    { "max", 'n', 0, G_OPTION_ARG_INT, &max, "keep at most N boxes (2000)",
+    { "max", 'n', 0, G_OPTION_ARG_INT, &max, "keep at most N boxes (3000)",
       "N" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads,
       "threads (0: all cores)", "N" },
     { "work-size", 0, 0, G_OPTION_ARG_INT, &work_size,
       "longer side of the working image (500)", "PX" },
     { "min-size", 0, 0, G_OPTION_ARG_INT, &min_size,
-      "drop boxes narrower or lower than this, working-image pixels (20)",
+      "drop boxes narrower or lower than this, working-image pixels (8)",
       "PX" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "ranking seed (0)", "S" },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "one JSON object per image",

@@ -736,8 +736,10 @@ usage (FILE *f)
   fprintf (f,
 "usage: spp train --model TRUNK.sppm --annotations COCO.json --out OUT.sppm\n"
 "                 [--images-root DIR] [--labels a,b] [--val-fraction 0.2]\n"
-"                 [--max-proposals 1000] [--scales 576] [--seed 1]\n"
+"                 [--max-proposals 3000] [--min-size 8] [--scales 576]\n"
+"                 [--seed 1]\n"
 "                 [--threads N] [--cache DIR] [--memory-mb 1024]\n"
+"                 [--bbox-pairs 20000] [--box-vote 0]\n"
 "                 [--svm-c 0.001] [--fc 256,128|none] [--finetune-fc N]\n"
 "                 [--finetune-lr 0.01]\n"
 "Trains one linear SVM per class on the model's fixed features (SPEC\n"
@@ -909,7 +911,7 @@ prepare_head (Train *t, const char *model_path, const char *fc_arg,
   SppCliDetectorParams p = {
     t->K, labels, thr, F, zeros, zeros + (gsize) t->K * F, t->D, NULL, NULL,
     1.0f, 1.0f, 0.0f, NULL, t->pp.max_boxes, t->pp.min_size, scales,
-    n_scales, TRUE, &t->head };
+    n_scales, TRUE, &t->head, 0.0f };
   t->head_path = g_strconcat (out_path, ".head", NULL);
   if (!spp_cli_model_write (model_path, t->head_path, &p, error))
     return FALSE;
@@ -933,7 +935,13 @@ spp_cli_train (int argc, char **argv)
   int finetune_epochs = 0;
   double ft_lr = 0.01;
   double val_fraction = 0.2, svm_c = SVM_C_DEFAULT;
-  int max_props = 1000, seed = 1, threads = 0, memory_mb = 1024, min_size = 20;
+  /* Proposals as the library, the element and spp detect have them. */
+  SppProposalParams pp_defaults;
+  spp_proposal_params_init (&pp_defaults);
+  int max_props = (int) pp_defaults.max_boxes, min_size = (int) pp_defaults.min_size;
+  int seed = 1, threads = 0, memory_mb = 1024;
+  int bbox_pairs = MAX_BBOX;
+  double box_vote = 0.0;
   GError *error = NULL;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "trunk model", "FILE" },
@@ -944,12 +952,14 @@ spp_cli_train (int argc, char **argv)
     { "val-fraction", 0, 0, G_OPTION_ARG_DOUBLE, &val_fraction, "validation share", "F" },
     { "max-proposals", 0, 0, G_OPTION_ARG_INT, &max_props, "proposals per image", "N" },
     { "scales", 's', 0, G_OPTION_ARG_STRING, &scales_arg, "shorter-side scales", "LIST" },
-    { "min-size", 0, 0, G_OPTION_ARG_INT, &min_size, "smallest proposal side, working-image pixels (20)", "PX" },
+    { "min-size", 0, 0, G_OPTION_ARG_INT, &min_size, "smallest proposal side, working-image pixels (8)", "PX" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "random seed", "N" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "proposal threads", "N" },
     { "cache", 0, 0, G_OPTION_ARG_FILENAME, &cache, "proposal cache folder", "DIR" },
     { "svm-c", 0, 0, G_OPTION_ARG_DOUBLE, &svm_c, "SVM C (paper: 0.001)", "C" },
     { "memory-mb", 0, 0, G_OPTION_ARG_INT, &memory_mb, "budget for cached features", "MB" },
+    { "bbox-pairs", 0, 0, G_OPTION_ARG_INT, &bbox_pairs, "most box-regression pairs per class (20000)", "N" },
+    { "box-vote", 0, 0, G_OPTION_ARG_DOUBLE, &box_vote, "box voting IoU stored in the model (0: off)", "IOU" },
     { "fc", 0, 0, G_OPTION_ARG_STRING, &fc_arg, "new fc head replacing the input's: widths (256,128) or none", "LIST" },
     { "finetune-fc", 0, 0, G_OPTION_ARG_INT, &finetune_epochs, "fine-tune the fc layers for N epochs first (0: no)", "N" },
     { "finetune-lr", 0, 0, G_OPTION_ARG_DOUBLE, &ft_lr, "fine-tuning learning rate (0.01)", "LR" },
@@ -962,6 +972,8 @@ spp_cli_train (int argc, char **argv)
   if (argc != 1 || !model_path || !ann_path || !out_path
       || !(val_fraction >= 0 && val_fraction < 1) || max_props < 1
       || max_props > 100000 || threads < 0 || memory_mb < 16 || !(svm_c > 0 && svm_c < 1e6)
+      || bbox_pairs < 2 || bbox_pairs > 1000000
+      || !(box_vote >= 0 && box_vote <= 1)
       || finetune_epochs < 0 || finetune_epochs > 100000
       || !(ft_lr > 0 && ft_lr < 10)) {
     usage (stderr);
@@ -1129,7 +1141,7 @@ spp_cli_train (int argc, char **argv)
   /* Memory: half the budget for negatives, a quarter for box pairs. */
   gsize budget = (gsize) memory_mb << 20;
   t.max_neg = (guint) MIN ((gsize) MAX_NEG, budget / 2 / t.K / (t.F * 4));
-  t.max_bbox = (guint) MIN ((gsize) MAX_BBOX, budget / 4 / t.K / (t.D * 4));
+  t.max_bbox = (guint) MIN ((gsize) bbox_pairs, budget / 4 / t.K / (t.D * 4));
   t.neg_init = MAX (1, MIN (50u, t.max_neg / 2 / train_idx->len));
   t.cls = g_new0 (Class, t.K);
   for (guint k = 0; k < t.K; k++) {
@@ -1221,7 +1233,7 @@ spp_cli_train (int argc, char **argv)
   SppCliDetectorParams p = {
     K, (const char *const *) labels->pdata, thresholds, F, svm_w, svm_b, D,
     bbox_w, bbox_b, t.scale, CAL_A, 0.0f, NULL, t.pp.max_boxes,
-    t.pp.min_size, scales, n_scales, FALSE, NULL };
+    t.pp.min_size, scales, n_scales, FALSE, NULL, (float) box_vote };
   if (!spp_cli_model_write (base_path, tmp_path, &p, &error))
     return fail (&t, error);
   g_autoptr (SppModel) cal_model = spp_model_load (tmp_path, &error);
