@@ -69,10 +69,11 @@ main (int argc, char **argv)
     GstSample *sample = spp_cli_decode_rgb (argv[a], &error);
     g_assert_no_error (error);
     GstVideoInfo info;
-    gst_video_info_from_caps (&info, gst_sample_get_caps (sample));
+    g_assert_true (gst_video_info_from_caps (&info,
+                                             gst_sample_get_caps (sample)));
     GstMapInfo map;
     GstBuffer *buf = gst_sample_get_buffer (sample);
-    gst_buffer_map (buf, &map, GST_MAP_READ);
+    g_assert_true (gst_buffer_map (buf, &map, GST_MAP_READ));
     SppImage img = { SPP_PIXEL_RGB, GST_VIDEO_INFO_WIDTH (&info),
                      GST_VIDEO_INFO_HEIGHT (&info), { map.data },
                      { GST_VIDEO_INFO_PLANE_STRIDE (&info, 0) } };
@@ -81,14 +82,23 @@ main (int argc, char **argv)
     pp.max_boxes = 200; /* R-CNN runs the trunk once per window */
     guint np;
     SppBox *props = spp_proposals_compute (&img, &pp, &np, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (props);
     const SppDetection *dets;
     guint nd;
     int n1, n2;
-    spp_detector_detect (d, &img, props, np, &dets, &nd, &error);
+    /* Each path must run: a failed R-CNN pass would leave the SPP
+     * scores in place and compare them with themselves (rho 1). */
+    g_assert_true (spp_detector_detect (d, &img, props, np, &dets, &nd,
+                                        &error));
+    g_assert_no_error (error);
     float *s1 = best_scores (d, &n1);
-    spp_detector_detect_rcnn (d, &img, props, np, &dets, &nd, &error);
+    g_assert_true (spp_detector_detect_rcnn (d, &img, props, np, &dets, &nd,
+                                             &error));
+    g_assert_no_error (error);
     float *s2 = best_scores (d, &n2);
     g_assert_cmpint (n1, ==, n2);
+    g_assert_cmpint (n1, >=, 2); /* a rank correlation needs two */
     double *r1 = g_new (double, n1), *r2 = g_new (double, n1), dd = 0;
     ranks (s1, n1, r1);
     ranks (s2, n1, r2);

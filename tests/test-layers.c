@@ -50,9 +50,14 @@ assert_close (const float *got, const float *want, gsize n, const char *what)
   for (gsize i = 0; i < n; i++)
     maxref = MAX (maxref, fabsf (want[i]));
   for (gsize i = 0; i < n; i++) {
+    /* A NaN anywhere fails at once: as a running maximum it would be
+     * overwritten by the next finite error. */
+    if (isnan (got[i]) || isnan (want[i]))
+      g_error ("%s: element %zu is %.8g, PyTorch gives %.8g", what, i,
+               got[i], want[i]);
     float tol = 1e-4f * (fabsf (want[i]) + maxref * 1e-2f) + 1e-7f;
     float err = fabsf (got[i] - want[i]) / tol;
-    if (!(err <= worst)) {
+    if (err > worst) {
       worst = err;
       worst_i = i;
     }
@@ -511,6 +516,22 @@ test_lrn_pool_fused (void)
   }
 }
 
+/* The comparison itself: a NaN in the middle of otherwise exact values
+ * must fail it (run in a subprocess, since failing aborts). */
+static void
+test_assert_close_nan (void)
+{
+  if (g_test_subprocess ()) {
+    const float want[4] = { 1, 2, 3, 4 };
+    const float got[4] = { 1, NAN, 3, 4 };
+    assert_close (got, want, 4, "nan-in-the-middle");
+    return;
+  }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*nan-in-the-middle: element 1 is nan*");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -533,6 +554,7 @@ main (int argc, char **argv)
                                                      : test_zf5;
     g_test_add_data_func_full (name, g_strdup (groups[i]), f, g_free);
   }
+  g_test_add_func ("/layers/assert-close-nan", test_assert_close_nan);
   g_test_add_func ("/layers/fused/conv-paths", test_conv_paths);
   g_test_add_func ("/layers/parallel/grains", test_parallel_grains);
   g_test_add_func ("/layers/fused/lrn-pool", test_lrn_pool_fused);

@@ -220,6 +220,8 @@ GST_START_TEST (test_object_class)
   out = gst_harness_push_and_pull (h, make_frame ("RGB", 0));
   check_metas (out, &sum);
   fail_if (sum.seen[0], "person kept with object-class=vehicle");
+  /* Filtering must keep the class asked for, not drop everything. */
+  fail_unless (sum.seen[1], "no vehicle with object-class=vehicle");
   gst_buffer_unref (out);
 
   /* While playing; an unknown label warns and is ignored */
@@ -230,6 +232,7 @@ GST_START_TEST (test_object_class)
   out = gst_harness_push_and_pull (h, make_frame ("RGB", 1));
   check_metas (out, &sum);
   fail_if (sum.seen[1], "vehicle kept with object-class=person");
+  fail_unless (sum.seen[0], "no person with object-class=person");
   gst_buffer_unref (out);
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
   fail_unless (msg != NULL, "no warning for an unknown label");

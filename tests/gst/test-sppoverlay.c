@@ -260,13 +260,35 @@ GST_START_TEST (test_property_stress)
   GstVideoInfo info;
   GstHarness *h = overlay_harness ("NV12", 64, 48, &info);
   GThread *t = g_thread_new ("toggle", toggle_thread, h->element);
+  guint8 want[3], fill[3] = { FILL, FILL, FILL };
 
+  expected_colour (&info, want);
+  /* Whatever the other thread sets meanwhile (thickness 1-5), every frame
+   * gets its box: the outermost column is drawn, the middle is not. */
   for (guint i = 0; i < 100; i++) {
-    GstBuffer *in = make_frame (&info, FILL);
-    add_roi (in, "person", i % 70, i % 50, 20, 20, i, 0.5);
-    gst_buffer_unref (gst_harness_push_and_pull (h, in));
+    GstBuffer *in = make_frame (&info, FILL), *out;
+    guint x = 2 * (i % 20), y = 10 + 2 * (i % 9);
+
+    add_roi (in, "person", x, y, 20, 20, 0, 0.5);
+    out = gst_harness_push_and_pull (h, in);
+    fail_unless (out != NULL, "frame %u: no output", i);
+    assert_pixel (&info, out, x, y + 10, want, "left outline");
+    assert_pixel (&info, out, x + 10, y + 10, fill, "interior");
+    gst_buffer_unref (out);
   }
   g_thread_join (t);
+
+  /* Settled: the last value set is the one drawn. */
+  g_object_set (h->element, "thickness", 4, NULL);
+  {
+    GstBuffer *in = make_frame (&info, FILL), *out;
+
+    add_roi (in, "person", 20, 20, 20, 20, 0, 0.5);
+    out = gst_harness_push_and_pull (h, in);
+    assert_pixel (&info, out, 23, 30, want, "4th outline column");
+    assert_pixel (&info, out, 24, 30, fill, "inside the outline");
+    gst_buffer_unref (out);
+  }
   gst_harness_teardown (h);
 }
 
