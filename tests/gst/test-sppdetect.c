@@ -3,6 +3,7 @@
  * instances in one pipeline. Uses tests/data/tiny.sppm (random weights,
  * labels "person" and "vehicle"), so threshold=0 is set wherever a test
  * needs detections. */
+#include <math.h>
 #include <string.h>
 #include <glib/gstdio.h>
 
@@ -111,6 +112,7 @@ typedef struct
   guint n_propagated;
   guint64 source_frame;         /* of the last one */
   gboolean seen[2];
+  gdouble conf_sum;             /* of every confidence: tells models apart */
 } MetaSummary;
 
 /* Checks every ROI meta's fields and ranges; fills @sum */
@@ -146,6 +148,7 @@ check_metas (GstBuffer * buf, MetaSummary * sum)
     fail_unless (ABS (roi->x - x0 * W) <= 1.0 && ABS (roi->y - y0 * H) <= 1.0);
     fail_unless (ABS (roi->x + roi->w - x1 * W) <= 1.0);
     fail_unless (gst_structure_get_double (s, "confidence", &conf));
+    sum->conf_sum += conf;
     fail_unless (conf >= 0 && conf <= 1, "confidence %f", conf);
     fail_unless (gst_structure_get_int (s, "label_id", &label_id));
     fail_unless (label_id == 0 || label_id == 1, "label_id %d", label_id);
@@ -355,6 +358,9 @@ GST_START_TEST (test_model_swap)
   GstBus *bus = gst_bus_new ();
   g_autofree gchar *bad = data_path ("bad-magic.sppm");
   g_autofree gchar *dir = g_dir_make_tmp ("sppdetect-XXXXXX", NULL);
+  /* Another model (other weights, no fc layer), copied under a new
+   * name: a swap to the same bytes would show nothing. */
+  g_autofree gchar *other = data_path ("tiny-nohead.sppm");
   g_autofree gchar *copy = g_build_filename (dir, "copy.sppm", NULL);
   g_autofree gchar *contents = NULL;
   gsize len;
@@ -366,10 +372,16 @@ GST_START_TEST (test_model_swap)
   GstBuffer *out;
 
   gst_element_set_bus (e, bus);
-  fail_unless (g_file_get_contents (tiny_model, &contents, &len, NULL));
+  fail_unless (g_file_get_contents (other, &contents, &len, NULL));
   fail_unless (g_file_set_contents (copy, contents, len, NULL));
 
-  gst_buffer_unref (gst_harness_push_and_pull (h, make_frame ("RGB", i++)));
+  /* The old model's output on a fixed frame, to compare after the swap. */
+  gdouble before;
+  out = gst_harness_push_and_pull (h, make_frame ("RGB", 1000));
+  check_metas (out, &sum);
+  fail_unless (sum.n > 0);
+  before = sum.conf_sum;
+  gst_buffer_unref (out);
 
   /* Corrupt: a warning naming the file; the old model keeps working */
   g_object_set (e, "model", bad, NULL);
@@ -398,9 +410,11 @@ GST_START_TEST (test_model_swap)
   }
   fail_unless_equals_string (str, copy);
   g_free (str);
-  out = gst_harness_push_and_pull (h, make_frame ("RGB", i++));
+  out = gst_harness_push_and_pull (h, make_frame ("RGB", 1000));
   check_metas (out, &sum);
   fail_unless (sum.n > 0);
+  fail_if (fabs (sum.conf_sum - before) < 1e-6,
+      "the same detections after swapping to another model (%g)", before);
   gst_buffer_unref (out);
   fail_if (gst_bus_have_pending (bus) &&
       (msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING)) != NULL,
