@@ -38,6 +38,7 @@
 #include "spp/proposals.h"
 #include "spp/tracker.h"
 
+#include "sppmeta.h"
 #include "gstsppdetect.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_spp_detect_debug);
@@ -653,14 +654,16 @@ attach_metas (GstSppDetect * self, GstBuffer * buf, guint64 frame_no)
     roi = gst_buffer_add_video_region_of_interest_meta (buf, d->label,
         px0, py0, px1 - px0, py1 - py0);
     roi->id = id++;
-    s = gst_structure_new ("detection",
-        "x_min", G_TYPE_DOUBLE, x0 / W, "y_min", G_TYPE_DOUBLE, y0 / H,
-        "x_max", G_TYPE_DOUBLE, x1 / W, "y_max", G_TYPE_DOUBLE, y1 / H,
-        "confidence", G_TYPE_DOUBLE, (gdouble) d->confidence,
-        "label_id", G_TYPE_INT, d->label_id,
-        "label", G_TYPE_STRING, d->label,
-        "propagated", G_TYPE_BOOLEAN, propagated,
-        "source-frame", G_TYPE_UINT64, source, NULL);
+    s = gst_structure_new (SPP_META_DETECTION,
+        SPP_META_X_MIN, G_TYPE_DOUBLE, x0 / W,
+        SPP_META_Y_MIN, G_TYPE_DOUBLE, y0 / H,
+        SPP_META_X_MAX, G_TYPE_DOUBLE, x1 / W,
+        SPP_META_Y_MAX, G_TYPE_DOUBLE, y1 / H,
+        SPP_META_CONFIDENCE, G_TYPE_DOUBLE, (gdouble) d->confidence,
+        SPP_META_LABEL_ID, G_TYPE_INT, d->label_id,
+        SPP_META_LABEL, G_TYPE_STRING, d->label,
+        SPP_META_PROPAGATED, G_TYPE_BOOLEAN, propagated,
+        SPP_META_SOURCE_FRAME, G_TYPE_UINT64, source, NULL);
     gst_video_region_of_interest_meta_add_param (roi, s);
   }
 done:

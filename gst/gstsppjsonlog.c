@@ -22,6 +22,7 @@
 
 #include <gst/video/video.h>
 
+#include "sppmeta.h"
 #include "gstsppjsonlog.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_spp_json_log_debug);
@@ -140,7 +141,7 @@ append_object (GstSppJsonLog * self, GString * s,
     GstVideoRegionOfInterestMeta * roi)
 {
   GstStructure *det = gst_video_region_of_interest_meta_get_param (roi,
-      "detection");
+      SPP_META_DETECTION);
   const gchar *roi_type = roi->roi_type ? g_quark_to_string (roi->roi_type)
       : "";
   gboolean propagated = FALSE;
@@ -151,7 +152,10 @@ append_object (GstSppJsonLog * self, GString * s,
   append_string (s, roi_type);
 
   if (det) {
-    static const gchar *const edges[] = { "x_min", "y_min", "x_max", "y_max" };
+    /* The meta's field names are also gvametaconvert's JSON keys. */
+    static const gchar *const edges[] = { SPP_META_X_MIN, SPP_META_Y_MIN,
+      SPP_META_X_MAX, SPP_META_Y_MAX
+    };
     /* Fallback when a producer gave pixels only: normalise the ROI */
     gdouble fallback[4] = {
       self->width > 0 ? (gdouble) roi->x / self->width : 0.0,
@@ -174,19 +178,19 @@ append_object (GstSppJsonLog * self, GString * s,
       append_double (s, d);
     }
     g_string_append_c (s, '}');
-    if (gst_structure_get_double (det, "confidence", &d)) {
+    if (gst_structure_get_double (det, SPP_META_CONFIDENCE, &d)) {
       g_string_append (s, ",\"confidence\":");
       append_double (s, d);
     }
-    if (gst_structure_get_int (det, "label_id", &i))
+    if (gst_structure_get_int (det, SPP_META_LABEL_ID, &i))
       g_string_append_printf (s, ",\"label_id\":%d", i);
-    label = gst_structure_get_string (det, "label");
+    label = gst_structure_get_string (det, SPP_META_LABEL);
     g_string_append (s, ",\"label\":");
     append_string (s, label ? label : roi_type);
     g_string_append_c (s, '}');
 
-    gst_structure_get_boolean (det, "propagated", &propagated);
-    if (get_frame_number (det, "source-frame", &src))
+    gst_structure_get_boolean (det, SPP_META_PROPAGATED, &propagated);
+    if (get_frame_number (det, SPP_META_SOURCE_FRAME, &src))
       g_string_append_printf (s, ",\"source_frame\":%" G_GINT64_FORMAT, src);
   }
   g_string_append_printf (s, ",\"propagated\":%s}",

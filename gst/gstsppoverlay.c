@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sppmeta.h"
 #include "gstsppoverlay.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_spp_overlay_debug);
@@ -347,7 +348,7 @@ roi_class_index (GstVideoRegionOfInterestMeta * roi, GstStructure * det)
 {
   gint label_id;
 
-  if (det && gst_structure_get_int (det, "label_id", &label_id)
+  if (det && gst_structure_get_int (det, SPP_META_LABEL_ID, &label_id)
       && label_id >= 0)
     return (guint) label_id % G_N_ELEMENTS (palette);
   /* No label_id: hash the type so that one class keeps one colour */
@@ -361,7 +362,7 @@ draw_roi (GstSppOverlay * self, GstVideoFrame * frame,
     guint label_alpha)
 {
   GstStructure *det = gst_video_region_of_interest_meta_get_param (roi,
-      "detection");
+      SPP_META_DETECTION);
   const guint8 *rgb = palette[roi_class_index (roi, det)];
   OverlayColour col = make_colour (self, rgb[0], rgb[1], rgb[2]);
   gint64 x0 = roi->x, y0 = roi->y;
@@ -387,12 +388,12 @@ draw_roi (GstSppOverlay * self, GstVideoFrame * frame,
         make_colour (self, 255, 255, 255);
 
     if (det)
-      label = gst_structure_get_string (det, "label");
+      label = gst_structure_get_string (det, SPP_META_LABEL);
     if (!label && roi->roi_type)
       label = g_quark_to_string (roi->roi_type);
     if (!label)
       label = "?";
-    if (det && gst_structure_get_double (det, "confidence", &conf))
+    if (det && gst_structure_get_double (det, SPP_META_CONFIDENCE, &conf))
       g_snprintf (text, sizeof (text), "%.40s %.2f", label, conf);
     else
       g_snprintf (text, sizeof (text), "%.40s", label);

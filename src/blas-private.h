@@ -14,4 +14,3 @@ void spp_sgemm (int trans_a, int trans_b, int m, int n, int k, float alpha,
 gboolean spp_blas_init (GError **error);
 const char *spp_blas_get_corename (void);
 int spp_blas_get_num_threads (void);
-void spp_blas_set_num_threads (int n);

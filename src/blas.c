@@ -168,13 +168,6 @@ spp_blas_get_num_threads (void)
   return blas.get_threads ();
 }
 
-void
-spp_blas_set_num_threads (int n)
-{
-  if (spp_blas_init (NULL) && blas.set_threads != NULL && n > 0)
-    blas.set_threads (n);
-}
-
 /* OpenBLAS's threading: 0 sequential, 1 its own pthreads pool, 2 OpenMP,
  * -1 unknown. */
 static int

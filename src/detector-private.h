@@ -47,7 +47,6 @@ const SppDetectorTimings *spp_detector_get_timings (const SppDetector *d);
 
 /* Side of the square R-CNN warps every window to. */
 #define SPP_RCNN_SIZE 224
-#define SPP_MAX_WORKERS 8
 
 /* The raw SVM scores (n_windows x n_classes, before calibration and
  * threshold) of the last detect call, one row per kept (clipped,
