@@ -357,37 +357,6 @@ settings_copy (Settings * dst, const Settings * src)
   dst->object_class = g_strdupv (src->object_class);
 }
 
-/* "480,688" -> {480, 688}; FALSE with a reason on anything else */
-static gboolean
-parse_scales (const gchar * str, guint * out, guint * n_out, gchar ** why)
-{
-  g_auto (GStrv) parts = NULL;
-  guint n = 0;
-
-  *n_out = 0;
-  if (!str || !*str)
-    return TRUE;                /* the model's own */
-  parts = g_strsplit (str, ",", -1);
-  for (guint i = 0; parts[i]; i++) {
-    guint64 v;
-    gchar *end;
-    const gchar *p = g_strstrip (parts[i]);
-
-    if (n == MAX_SCALES) {
-      *why = g_strdup_printf ("more than %d scales", MAX_SCALES);
-      return FALSE;
-    }
-    v = g_ascii_strtoull (p, &end, 10);
-    if (!*p || *end || v < 32 || v > 4096) {
-      *why = g_strdup_printf ("\"%s\" is not an integer in [32, 4096]", p);
-      return FALSE;
-    }
-    out[n++] = (guint) v;
-  }
-  *n_out = n;
-  return TRUE;
-}
-
 /* Applies settings to the engine and tracker; under detect_lock */
 static void
 apply_settings (GstSppDetect * self, const Settings * s, gboolean new_engine)
@@ -1228,12 +1197,12 @@ gst_spp_detect_set_property (GObject * object, guint prop_id,
       break;
     case PROP_SCALES:{
       guint scales[MAX_SCALES], n;
-      g_autofree gchar *why = NULL;
+      g_autoptr (GError) why = NULL;
       const gchar *str = g_value_get_string (value);
 
-      if (!parse_scales (str, scales, &n, &why)) {
-        GST_WARNING_OBJECT (self, "scales \"%s\" rejected: %s; keeping the "
-            "previous value", str, why);
+      if (!spp_scales_parse (str, scales, MAX_SCALES, &n, &why)) {
+        GST_WARNING_OBJECT (self, "%s; keeping the previous value",
+            why->message);
         break;
       }
       memcpy (s->scales, scales, sizeof (scales));

@@ -152,6 +152,37 @@ spp_detector_get_model (const SppDetector *d)
 }
 
 gboolean
+spp_scales_parse (const char *text, guint *scales, guint max, guint *n,
+                  GError **error)
+{
+  g_return_val_if_fail (n != NULL && (scales != NULL || max == 0), FALSE);
+  *n = 0;
+  if (text == NULL || *text == '\0')
+    return TRUE;
+  g_auto (GStrv) parts = g_strsplit (text, ",", -1);
+  guint k = 0;
+  for (guint i = 0; parts[i]; i++) {
+    const char *p = g_strstrip (parts[i]);
+    char *end = NULL;
+    guint64 v = g_ascii_strtoull (p, &end, 10);
+    if (*p == '\0' || *end != '\0' || v < 32 || v > 4096) {
+      g_set_error (error, SPP_ERROR, SPP_ERROR_INVAL,
+                   "scales \"%s\": \"%s\" is not an integer in 32..4096",
+                   text, p);
+      return FALSE;
+    }
+    if (k == max) {
+      g_set_error (error, SPP_ERROR, SPP_ERROR_INVAL,
+                   "scales \"%s\": more than %u", text, max);
+      return FALSE;
+    }
+    scales[k++] = (guint) v;
+  }
+  *n = k;
+  return TRUE;
+}
+
+gboolean
 spp_detector_set_scales (SppDetector *d, const guint *scales, guint n,
                          GError **error)
 {

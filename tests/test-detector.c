@@ -156,6 +156,29 @@ test_box_vote (void)
   g_assert_cmpfloat_with_epsilon (again[0].box.w, 10.0f, 1e-5f);
 }
 
+static void
+test_scales_parse (void)
+{
+  guint s[4], n = 99;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (spp_scales_parse (" 480, 688 ", s, 4, &n, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, ==, 2);
+  g_assert_cmpuint (s[0], ==, 480);
+  g_assert_cmpuint (s[1], ==, 688);
+  g_assert_true (spp_scales_parse ("", s, 4, &n, NULL) && n == 0);
+  g_assert_true (spp_scales_parse (NULL, s, 4, &n, NULL) && n == 0);
+  g_assert_true (spp_scales_parse ("32,4096", s, 4, &n, NULL) && n == 2);
+  const char *bad[] = { "31", "4097", "480,abc", "480,,688", "480x",
+                        "-480", "32,64,96,128,160" };
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_clear_error (&error);
+    g_assert_false (spp_scales_parse (bad[i], s, 4, &n, &error));
+    g_assert_error (error, SPP_ERROR, SPP_ERROR_INVAL);
+    g_assert_nonnull (strstr (error->message, bad[i]));
+  }
+}
+
 static SppModel *
 tiny (void)
 {
@@ -385,6 +408,7 @@ main (int argc, char **argv)
   g_test_add_func ("/detector/bbox", test_bbox);
   g_test_add_func ("/detector/iou-nms", test_iou_nms);
   g_test_add_func ("/detector/box-vote", test_box_vote);
+  g_test_add_func ("/detector/scales-parse", test_scales_parse);
   g_test_add_func ("/detector/edge-cases", test_detect_edge_cases);
   g_test_add_func ("/detector/no-svm-model", test_no_svm_model);
   g_test_add_data_func ("/detector/matches-manual/head", GINT_TO_POINTER (1),

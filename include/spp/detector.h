@@ -40,6 +40,13 @@ SppDetector *spp_detector_new_for_features (SppModel *model, GError **error);
 void spp_detector_free (SppDetector *detector);
 SppModel *spp_detector_get_model (const SppDetector *detector);
 
+/** spp_scales_parse: a comma-separated list of shorter-side scales
+ * ("480, 688") into @scales (room for @max); each an integer in
+ * [32, 4096], spaces around items allowed. An empty or NULL @text gives
+ * *@n = 0. FALSE with an SPP_ERROR_INVAL error naming the bad item, or
+ * saying there are more than @max. */
+gboolean spp_scales_parse (const char *text, guint *scales, guint max,
+                           guint *n, GError **error);
 /** spp_detector_set_scales: shorter-side scales in pixels, each in
  * [32, 4096]; at least one. Default: the model's. */
 gboolean spp_detector_set_scales (SppDetector *detector, const guint *scales,

@@ -7,24 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static gboolean
-parse_scales (const char *s, guint *scales, guint *n, GError **error)
-{
-  g_auto (GStrv) parts = g_strsplit (s, ",", -1);
-  *n = 0;
-  for (guint i = 0; parts[i]; i++) {
-    char *end = NULL;
-    guint64 v = g_ascii_strtoull (parts[i], &end, 10);
-    if (end == parts[i] || *end || *n >= 16) {
-      g_set_error (error, SPP_ERROR, SPP_ERROR_INVAL,
-                   "--scales: '%s' is not a list of up to 16 integers", s);
-      return FALSE;
-    }
-    scales[(*n)++] = (guint) MIN (v, G_MAXUINT);
-  }
-  return TRUE;
-}
-
 static void
 usage (FILE *f)
 {
@@ -125,7 +107,7 @@ spp_cli_detect (int argc, char **argv)
   }
   if (scales_arg) {
     guint scales[16], n;
-    if (!parse_scales (scales_arg, scales, &n, &error)
+    if (!spp_scales_parse (scales_arg, scales, 16, &n, &error)
         || !spp_detector_set_scales (det, scales, n, &error)) {
       fprintf (stderr, "spp detect: %s\n", error->message);
       return 2;

@@ -121,11 +121,9 @@ spp_cli_eval (int argc, char **argv)
     return 1;
   }
   if (scales_arg) {
-    g_auto (GStrv) parts = g_strsplit (scales_arg, ",", 16);
-    guint scales[16], n = 0;
-    for (; parts[n]; n++)
-      scales[n] = (guint) g_ascii_strtoull (parts[n], NULL, 10);
-    if (!spp_detector_set_scales (det, scales, n, &error)) {
+    guint scales[16], n;
+    if (!spp_scales_parse (scales_arg, scales, 16, &n, &error)
+        || !spp_detector_set_scales (det, scales, n, &error)) {
       fprintf (stderr, "spp eval: --scales: %s\n", error->message);
       return 2;
     }

@@ -1023,11 +1023,9 @@ spp_cli_train (int argc, char **argv)
   g_autofree guint *scales = NULL;
   guint n_scales = 0;
   if (scales_arg) {
-    g_auto (GStrv) parts = g_strsplit (scales_arg, ",", 16);
     scales = g_new (guint, 16);
-    for (; parts[n_scales]; n_scales++)
-      scales[n_scales] = (guint) g_ascii_strtoull (parts[n_scales], NULL, 10);
-    if (!spp_detector_set_scales (t.det, scales, n_scales, &error))
+    if (!spp_scales_parse (scales_arg, scales, 16, &n_scales, &error)
+        || !spp_detector_set_scales (t.det, scales, n_scales, &error))
       return fail (&t, error);
   }
   t.coco = spp_coco_load (ann_path, &error);
