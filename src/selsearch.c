@@ -28,6 +28,31 @@ spp_proposal_params_init (SppProposalParams *params)
   params->seed = 0;
 }
 
+gboolean
+spp_proposal_mode_from_string (const char *name, SppProposalMode *mode,
+                               GError **error)
+{
+  g_return_val_if_fail (mode != NULL, FALSE);
+  static const struct {
+    const char *name;
+    SppProposalMode mode;
+  } modes[] = { { "fast", SPP_PROPOSAL_FAST },
+                { "quality", SPP_PROPOSAL_QUALITY },
+                { "single", SPP_PROPOSAL_SINGLE } };
+  if (name == NULL) {
+    *mode = SPP_PROPOSAL_FAST;
+    return TRUE;
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS (modes); i++)
+    if (strcmp (name, modes[i].name) == 0) {
+      *mode = modes[i].mode;
+      return TRUE;
+    }
+  g_set_error (error, SPP_ERROR, SPP_ERROR_INVAL,
+               "proposal mode '%s': expected fast, quality or single", name);
+  return FALSE;
+}
+
 /* ---- colour spaces and per-pixel bins ---------------------------------- */
 
 static void

@@ -293,6 +293,23 @@ test_degenerate (void)
   g_clear_error (&err);
 }
 
+static void
+test_mode_from_string (void)
+{
+  SppProposalMode m = SPP_PROPOSAL_SINGLE;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (spp_proposal_mode_from_string (NULL, &m, NULL));
+  g_assert_cmpint (m, ==, SPP_PROPOSAL_FAST);
+  g_assert_true (spp_proposal_mode_from_string ("quality", &m, NULL));
+  g_assert_cmpint (m, ==, SPP_PROPOSAL_QUALITY);
+  g_assert_true (spp_proposal_mode_from_string ("single", &m, NULL));
+  g_assert_cmpint (m, ==, SPP_PROPOSAL_SINGLE);
+  g_assert_false (spp_proposal_mode_from_string ("Fast", &m, &error));
+  g_assert_error (error, SPP_ERROR, SPP_ERROR_INVAL);
+  g_assert_nonnull (strstr (error->message, "'Fast'"));
+  g_assert_cmpint (m, ==, SPP_PROPOSAL_SINGLE); /* untouched */
+}
+
 int
 main (int argc, char **argv)
 {
@@ -306,5 +323,6 @@ main (int argc, char **argv)
   g_test_add_func ("/selsearch/deterministic", test_deterministic);
   g_test_add_func ("/selsearch/modes", test_modes);
   g_test_add_func ("/selsearch/degenerate", test_degenerate);
+  g_test_add_func ("/selsearch/mode-from-string", test_mode_from_string);
   return g_test_run ();
 }

@@ -20,6 +20,12 @@ typedef enum {
   SPP_PROPOSAL_SINGLE,
 } SppProposalMode;
 
+/** spp_proposal_mode_from_string: "fast", "quality" or "single" (NULL is
+ * "fast"); FALSE with an SPP_ERROR_INVAL error naming @name otherwise. */
+gboolean spp_proposal_mode_from_string (const char *name,
+                                        SppProposalMode *mode,
+                                        GError **error);
+
 /**
  * SppProposalParams:
  * @mode: which strategies to run.

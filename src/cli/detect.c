@@ -62,18 +62,9 @@ spp_cli_detect (int argc, char **argv)
   }
   SppProposalParams pp;
   spp_proposal_params_init (&pp);
-  if (mode) {
-    if (!strcmp (mode, "fast"))
-      pp.mode = SPP_PROPOSAL_FAST;
-    else if (!strcmp (mode, "quality"))
-      pp.mode = SPP_PROPOSAL_QUALITY;
-    else if (!strcmp (mode, "single"))
-      pp.mode = SPP_PROPOSAL_SINGLE;
-    else {
-      fprintf (stderr, "spp detect: --mode '%s': expected fast, quality or "
-               "single\n", mode);
-      return 2;
-    }
+  if (!spp_proposal_mode_from_string (mode, &pp.mode, &error)) {
+    fprintf (stderr, "spp detect: --mode: %s\n", error->message);
+    return 2;
   }
   if (max_props < 0 || max_props > 100000) {
     fprintf (stderr, "spp detect: --max-proposals %d: expected 1..100000\n",

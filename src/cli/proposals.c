@@ -63,15 +63,9 @@ spp_cli_proposals (int argc, char **argv)
 
   SppProposalParams params;
   spp_proposal_params_init (&params);
-  if (mode == NULL || !strcmp (mode, "fast"))
-    params.mode = SPP_PROPOSAL_FAST;
-  else if (!strcmp (mode, "quality"))
-    params.mode = SPP_PROPOSAL_QUALITY;
-  else if (!strcmp (mode, "single"))
-    params.mode = SPP_PROPOSAL_SINGLE;
-  else {
-    fprintf (stderr, "spp proposals: --mode '%s', expected fast, quality "
-             "or single\n", mode);
+  if (!spp_proposal_mode_from_string (mode, &params.mode, &err)) {
+    fprintf (stderr, "spp proposals: --mode: %s\n", err->message);
+    g_clear_error (&err);
     status = 2;
   }
   if (max < 1 || threads < 0 || work_size < 1) {
