@@ -68,15 +68,11 @@ main (int argc, char **argv)
   for (int a = 3; a < argc; a++) {
     GstSample *sample = spp_cli_decode_rgb (argv[a], &error);
     g_assert_no_error (error);
-    GstVideoInfo info;
-    g_assert_true (gst_video_info_from_caps (&info,
-                                             gst_sample_get_caps (sample)));
     GstMapInfo map;
+    SppImage img;
     GstBuffer *buf = gst_sample_get_buffer (sample);
-    g_assert_true (gst_buffer_map (buf, &map, GST_MAP_READ));
-    SppImage img = { SPP_PIXEL_RGB, GST_VIDEO_INFO_WIDTH (&info),
-                     GST_VIDEO_INFO_HEIGHT (&info), { map.data },
-                     { GST_VIDEO_INFO_PLANE_STRIDE (&info, 0) } };
+    g_assert_true (spp_cli_sample_image (sample, argv[a], &img, &map, &error));
+    g_assert_no_error (error);
     SppProposalParams pp;
     spp_proposal_params_init (&pp);
     pp.max_boxes = 200; /* R-CNN runs the trunk once per window */

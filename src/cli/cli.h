@@ -19,6 +19,15 @@ int spp_cli_eval (int argc, char **argv);
 /* Decodes the first frame of @path to packed RGB; the caller maps the
  * sample's buffer (stride from its caps' GstVideoInfo). */
 GstSample *spp_cli_decode_rgb (const char *path, GError **error);
+#include "spp/image.h"
+/* Points @img at the packed RGB frame of @sample (from
+ * spp_cli_decode_rgb), mapping its buffer into @map: unmap it with
+ * gst_buffer_unmap (gst_sample_get_buffer (sample), map) when done.
+ * FALSE with an error naming @name when the sample has no video caps or
+ * cannot be mapped. */
+gboolean spp_cli_sample_image (GstSample *sample, const char *name,
+                               SppImage *img, GstMapInfo *map,
+                               GError **error);
 #endif
 
 /* Parses a subcommand's options with its own usage text: --help prints

@@ -377,25 +377,13 @@ call_on_sample (const SppCoco *coco, guint index, GstSample *sample,
                 SppCocoImageFunc func, gpointer user_data, GError **error)
 {
   const SppCocoImage *im = g_ptr_array_index (coco->images, index);
-  GstVideoInfo info;
   GstMapInfo map;
-  if (!gst_video_info_from_caps (&info, gst_sample_get_caps (sample))) {
-    g_set_error (error, SPP_ERROR, SPP_ERROR_FORMAT,
-                 "%s: decoder gave no video caps", im->file_name);
+  SppImage img;
+  if (!spp_cli_sample_image (sample, im->file_name, &img, &map, error))
     return FALSE;
-  }
-  GstBuffer *buf = gst_sample_get_buffer (sample);
-  if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
-    g_set_error (error, SPP_ERROR, SPP_ERROR_IO, "%s: cannot map a frame",
-                 im->file_name);
-    return FALSE;
-  }
-  SppImage img = { SPP_PIXEL_RGB, GST_VIDEO_INFO_WIDTH (&info),
-                   GST_VIDEO_INFO_HEIGHT (&info), { map.data },
-                   { GST_VIDEO_INFO_PLANE_STRIDE (&info, 0) } };
   gboolean ok = check_size (im, &img, error)
                 && func (index, &img, user_data, error);
-  gst_buffer_unmap (buf, &map);
+  gst_buffer_unmap (gst_sample_get_buffer (sample), &map);
   return ok;
 }
 

@@ -1,6 +1,7 @@
 /* Helpers shared by the subcommands: decoding an image file to RGB
  * with GStreamer, and JSON string output. */
 #include "cli.h"
+#include "spp/error.h"
 
 #include <glib.h>
 #include <stdio.h>
@@ -73,6 +74,31 @@ spp_cli_decode_rgb (const char *path, GError **error)
   gst_object_unref (sink);
   gst_object_unref (pipe);
   return sample;
+}
+
+gboolean
+spp_cli_sample_image (GstSample *sample, const char *name, SppImage *img,
+                      GstMapInfo *map, GError **error)
+{
+  GstVideoInfo info;
+  if (!gst_video_info_from_caps (&info, gst_sample_get_caps (sample))
+      || GST_VIDEO_INFO_FORMAT (&info) != GST_VIDEO_FORMAT_RGB) {
+    g_set_error (error, SPP_ERROR, SPP_ERROR_FORMAT,
+                 "%s: the decoder gave no packed RGB video caps", name);
+    return FALSE;
+  }
+  if (!gst_buffer_map (gst_sample_get_buffer (sample), map, GST_MAP_READ)) {
+    g_set_error (error, SPP_ERROR, SPP_ERROR_IO, "%s: cannot map a frame",
+                 name);
+    return FALSE;
+  }
+  memset (img, 0, sizeof *img);
+  img->format = SPP_PIXEL_RGB;
+  img->width = GST_VIDEO_INFO_WIDTH (&info);
+  img->height = GST_VIDEO_INFO_HEIGHT (&info);
+  img->planes[0] = map->data + GST_VIDEO_INFO_PLANE_OFFSET (&info, 0);
+  img->strides[0] = GST_VIDEO_INFO_PLANE_STRIDE (&info, 0);
+  return TRUE;
 }
 #endif
 

@@ -122,14 +122,16 @@ spp_cli_detect (int argc, char **argv)
       status = 1;
       continue;
     }
-    GstVideoInfo info;
     GstMapInfo map;
-    gst_video_info_from_caps (&info, gst_sample_get_caps (sample));
+    SppImage img;
     GstBuffer *buf = gst_sample_get_buffer (sample);
-    gst_buffer_map (buf, &map, GST_MAP_READ);
-    SppImage img = { SPP_PIXEL_RGB, GST_VIDEO_INFO_WIDTH (&info),
-                     GST_VIDEO_INFO_HEIGHT (&info), { map.data },
-                     { GST_VIDEO_INFO_PLANE_STRIDE (&info, 0) } };
+    if (!spp_cli_sample_image (sample, argv[i], &img, &map, &err)) {
+      fprintf (stderr, "spp detect: %s\n", err->message);
+      g_clear_error (&err);
+      gst_sample_unref (sample);
+      status = 1;
+      continue;
+    }
     gint64 t0 = g_get_monotonic_time ();
     guint n_props = 0, n_dets = 0;
     const SppDetection *dets = NULL;

@@ -103,22 +103,16 @@ spp_cli_proposals (int argc, char **argv)
       status = 1;
       continue;
     }
-    GstVideoInfo info;
     GstMapInfo map;
+    SppImage img;
     GstBuffer *buf = gst_sample_get_buffer (sample);
-    if (!gst_video_info_from_caps (&info, gst_sample_get_caps (sample))
-        || !gst_buffer_map (buf, &map, GST_MAP_READ)) {
-      fprintf (stderr, "spp proposals: %s: bad decoded frame\n", files[i]);
+    if (!spp_cli_sample_image (sample, files[i], &img, &map, &err)) {
+      fprintf (stderr, "spp proposals: %s\n", err->message);
+      g_clear_error (&err);
       gst_sample_unref (sample);
       status = 1;
       continue;
     }
-    SppImage img = { 0 };
-    img.format = SPP_PIXEL_RGB;
-    img.width = GST_VIDEO_INFO_WIDTH (&info);
-    img.height = GST_VIDEO_INFO_HEIGHT (&info);
-    img.planes[0] = map.data + GST_VIDEO_INFO_PLANE_OFFSET (&info, 0);
-    img.strides[0] = GST_VIDEO_INFO_PLANE_STRIDE (&info, 0);
     guint n = 0;
     gint64 t0 = g_get_monotonic_time ();
     double c0 = cpu_seconds ();
