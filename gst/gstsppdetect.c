@@ -1,7 +1,7 @@
 /* sppdetect: runs the SPP-net detector (libspp) on raw video and attaches
  * one GstVideoRegionOfInterestMeta per detection, DL Streamer style
- * (PEERS.md: roi_type = label, x/y/w/h in pixels, a "detection" param
- * with normalised x_min..y_max, confidence, label_id, label).
+ * (docs/elements.md: roi_type = label, x/y/w/h in pixels, a "detection"
+ * param with normalised x_min..y_max, confidence, label_id, label).
  *
  * Pixels are never written: buffers are mapped read-only, so frames in
  * shared memory are not copied.
@@ -58,7 +58,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_spp_detect_debug);
 #define DEFAULT_PROPOSAL_MODE SPP_PROPOSAL_FAST
 /* Selective search costs more than the rest of a frame: reuse (shift by
  * the global motion) for 10 frames, as Deep Feature Flow's key-frame
- * interval (SPEC section 6). */
+ * interval (docs/method.md 5). */
 #define DEFAULT_PROPOSAL_INTERVAL 10
 #define DEFAULT_INFERENCE_INTERVAL 1
 #define DEFAULT_OBJECT_CLASS NULL

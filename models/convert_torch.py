@@ -6,7 +6,7 @@ keys, for machines without torch).
 
 Architectures:
   zf5   conv1..conv5 {weight,bias} as models/zf5.py lays them out
-        (SPEC section 3); optional fc6, fc7 {weight,bias} (ReLU) for the
+        (docs/method.md 3); optional fc6, fc7 {weight,bias} (ReLU) for the
         head; optional svm {weight,bias} and bbox {weight,bias} make it a
         detector (needs --labels).
 Tensors are written as float32 in PyTorch's own layouts (conv

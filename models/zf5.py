@@ -1,4 +1,4 @@
-"""ZF-5 (SPEC.md section 3) as an .sppm trunk, from any weights.
+"""ZF-5 (docs/method.md 3) as an .sppm trunk, from any weights.
 
 Layer order and paddings follow the released Zeiler_conv5.prototxt:
 conv1 96@7x7/2 pad 1, ReLU, LRN (within channel, 3, 5e-5, 0.75), pool 3/2;
@@ -39,7 +39,7 @@ def build(weights, levels=(1, 2, 3, 6), head=None):
     m = Model()
     m.set("general.name", "zf5")
     m.set("input.order", "BGR")
-    m.set("input.mean", [128.0, 128.0, 128.0])   # SPEC 2.2: BGR - 128
+    m.set("input.mean", [128.0, 128.0, 128.0])   # docs/method.md 2.2: BGR - 128
     m.set("input.std", [1.0, 1.0, 1.0])
     m.set("input.min_size", 64)
     m.set("spp.levels", list(levels))

@@ -2,7 +2,7 @@
 
 #include "spp/detector.h"
 
-/* scales.c: SPEC section 2 steps 2-3. */
+/* scales.c: docs/method.md 2.2-2.3. */
 
 /* Size of the frame resized so its shorter side is @scale, each side at
  * least @min_size and rounded up to @multiple, the longer side capped at

@@ -1,7 +1,7 @@
 /* The SPP-net detector: each frame is resized once per scale, the trunk
  * runs once per scale that has windows, every window is pooled from the
  * feature map of its own scale, and the fc head, SVMs and box regressors
- * run as one GEMM each over all windows (SPEC section 2). */
+ * run as one GEMM each over all windows (docs/method.md 2). */
 #include "detector-private.h"
 #include "image-private.h"
 

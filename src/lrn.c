@@ -1,4 +1,4 @@
-/* Local response normalisation, Caffe semantics (SPEC section 3).
+/* Local response normalisation, Caffe semantics (docs/method.md 3).
  *   ACROSS_CHANNELS: b = a * (k + alpha/size * sum_{size channels} a^2)^-beta
  *   WITHIN_CHANNEL:  b = a * (1 + alpha/size^2 * sum_{size x size} a^2)^-beta
  * The within-channel form is Caffe's AVE pooling of a^2 with pad

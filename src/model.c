@@ -873,7 +873,7 @@ parse (const guint8 *data, gsize len, const char *file, SppModel *m,
   if (m->n_scales == 0) {
     g_free (m->scales);
     m->scales = g_new (guint, 1);
-    m->scales[0] = 688; /* SPEC section 2: the 1-scale setting */
+    m->scales[0] = 688; /* docs/method.md 2: the 1-scale setting */
     m->n_scales = 1;
   }
   if (m->n_scales > 16) {

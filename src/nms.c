@@ -1,4 +1,4 @@
-/* Greedy per-class non-maximum suppression (SPEC section 2 step 6). */
+/* Greedy per-class non-maximum suppression (docs/method.md 2.6). */
 #include "detector-private.h"
 
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* Spatial pyramid pooling (SPEC section 1, paper Appendix A). */
+/* Spatial pyramid pooling (docs/method.md 1, paper Appendix A). */
 #include "pyramid-private.h"
 
 #include "layers-private.h"

@@ -1,4 +1,4 @@
-/* Multi-scale sizes and the per-window scale choice (SPEC section 2). */
+/* Multi-scale sizes and the per-window scale choice (docs/method.md 2). */
 #include "detector-private.h"
 
 #include <math.h>
@@ -27,7 +27,7 @@ guint
 spp_scale_choose (const SppBox *box, int width, int height,
                   const guint *scales, guint n_scales)
 {
-  /* SPEC 2.3, the paper's rule (not the released code's s_exp rule): the
+  /* docs/method.md 2.3, the paper's rule (not the released code's): the
    * scaled area w*h*(s/min(W,H))^2 closest to 224^2. */
   const double target = 224.0 * 224.0;
   double area = (double) box->w * box->h;

@@ -1,4 +1,5 @@
-/* sppdetect: Felzenszwalb-Huttenlocher graph segmentation (SPEC §5). */
+/* sppdetect: Felzenszwalb-Huttenlocher graph segmentation
+ * (docs/method.md 4). */
 #pragma once
 
 #include <glib.h>

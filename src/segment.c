@@ -1,5 +1,6 @@
 /* sppdetect: Felzenszwalb-Huttenlocher segmentation (IJCV 2004), the
- * initial regions of selective search (SPEC §5: sigma 0.8, min size k). */
+ * initial regions of selective search (docs/method.md 4: sigma 0.8,
+ * min size k). */
 #include "segment-private.h"
 
 #include <math.h>

@@ -5,7 +5,7 @@
 
 G_BEGIN_DECLS
 
-/* Similarity terms of SPEC §5, combined by OR-ing these. */
+/* Similarity terms of docs/method.md 4, combined by OR-ing these. */
 enum {
   SPP_SS_COLOUR = 1 << 0,
   SPP_SS_TEXTURE = 1 << 1,

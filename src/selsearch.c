@@ -1,4 +1,4 @@
-/* sppdetect: selective search (Uijlings et al. 2013), SPEC §5. */
+/* sppdetect: selective search (Uijlings et al. 2013), docs/method.md 4. */
 #include "spp/proposals.h"
 #include "spp/error.h"
 #include "segment-private.h"
@@ -85,7 +85,8 @@ space_channels (int space)
 }
 
 /* The image in @space, channels interleaved, each scaled to 0..255 as
- * selective search's uint8 colour images (Image2ColourSpace.m). */
+ * selective search's uint8 colour images (its authors' colour
+ * conversion). */
 static void
 convert_space (const guint8 *rgb, gsize n, int space, float *out)
 {
@@ -180,8 +181,8 @@ conv_cols (const float *in, int w, int h, const float *k, int r, float *out)
   }
 }
 
-/* Texture bins (SPEC §5): first Gaussian derivatives, sigma 1, steered to
- * 0, 45, 90 and 135 degrees; the positive and negative halves make the 8
+/* Texture bins (docs/method.md 4): first Gaussian derivatives, sigma 1,
+ * steered to 0, 45, 90 and 135 degrees; the positive and negative halves make the 8
  * orientations. Each orientation's response is scaled by its image-wide
  * maximum into 10 bins, as OpenCV's ximgproc does. */
 static void
@@ -486,7 +487,7 @@ initial_init (Initial *in, const SppSsFeatures *f, const int *labels,
       for (int c = 0; c < nc; c++)
         hr[c * SPP_SS_COLOUR_BINS + f->cbin[i * nc + c]] += 1.0f;
     }
-    /* L1 over the whole nc * 25 vector (BlobStructColourHist.m). */
+    /* L1 over the whole nc * 25 vector (as the authors' code does). */
     for (int r = 0; r < n_regions; r++) {
       float *hr = in->hc + (gsize) r * cdim;
       float inv = 1.0f / ((float) in->size[r] * nc);
@@ -702,7 +703,7 @@ space_job_run (gpointer data, gpointer user_data)
 {
   SpaceJob *j = data;
   spp_ss_features_compute (j->rgb, j->w, j->h, j->space, &j->img, &j->f);
-  /* SPEC §5: sigma 0.8; the smoothed, sorted graph serves every k. */
+  /* docs/method.md 4: sigma 0.8; the smoothed, sorted graph serves every k. */
   j->graph = spp_segment_graph_new (j->img, j->w, j->h, j->f.nc, 0.8f);
 }
 
@@ -713,7 +714,7 @@ hier_job_run (gpointer data, gpointer user_data)
   SpaceJob *sj = j->sj;
   gsize n = (gsize) sj->w * sj->h;
   int *labels = spp_scratch_alloc (sizeof (int) * n);
-  /* SPEC §5: min size = k. */
+  /* docs/method.md 4: min size = k. */
   int nr = spp_segment_graph_run (sj->graph, (float) j->k, j->k, labels);
   gboolean need_c = FALSE, need_t = FALSE;
   for (int s = 0; s < j->n_strat; s++) {
@@ -823,8 +824,9 @@ spp_proposals_compute (const SppImage *image, const SppProposalParams *params,
   if (!spp_image_validate (image, error))
     return NULL;
 
-  /* Working image: longer side work_size, never enlarged (SPEC §5: SS is
-   * not scale invariant; R-CNN ran it at width 500). */
+  /* Working image: longer side work_size, never enlarged
+   * (docs/method.md 4: SS is not scale invariant; R-CNN ran it at width
+   * 500). */
   int W = image->width, H = image->height;
   int longer = MAX (W, H);
   int ww = W, wh = H;
@@ -925,12 +927,12 @@ spp_proposals_compute (const SppImage *image, const SppProposalParams *params,
       const int *bx = hjobs[i].boxes[s];
       for (int r = 0; r < nb; r++) {
         const int *b = bx + 4 * r;
-        /* SPEC §5 ranking: position 1 is the last merge; v = RND * i.
+        /* docs/method.md 4 ranking: position 1 is the last merge; v = RND * i.
          * RND is a seeded hash of (seed, hierarchy, box) rather than the
          * next draw of a stream: the same for a fixed seed whatever the
          * threads, and the same box in the next video frame draws the
-         * same number, so the top-N cut keeps it (SPEC §6 reuse measures
-         * against per-frame runs). */
+         * same number, so the top-N cut keeps it (proposal reuse,
+         * docs/method.md 5, is measured against per-frame runs). */
         guint64 st = hkey ^ (((guint64) (guint16) b[0])
                              | ((guint64) (guint16) b[1] << 16)
                              | ((guint64) (guint16) b[2] << 32)

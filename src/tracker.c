@@ -1,8 +1,8 @@
-/* sppdetect: reusing proposals across video frames (SPEC §6, "a workable
- * strategy"): key frames run selective search; in between, the key
+/* sppdetect: reusing proposals across video frames (docs/method.md 5):
+ * key frames run selective search; in between, the key
  * frame's boxes follow the global translation estimated on small luma
  * thumbnails. With a still camera, key frames re-run selective search
- * only around what changed (issue #4's difference mask). */
+ * only around what changed (a difference mask). */
 #include "spp/tracker.h"
 #include "spp/error.h"
 
@@ -18,12 +18,12 @@
  * 1/12 of the frame per frame). */
 #define COARSE_RANGE 8
 #define FINE_RANGE 2
-/* SPEC §6 step 4: cut thresholds. The histogram L1 distance is in
+/* docs/method.md 5, step 4: cut thresholds. The histogram L1 distance is in
  * [0, 2]; MAD is on 0..255 luma after motion compensation. */
 #define CUT_HIST_L1 0.5f
 #define CUT_MAD 28.0f
-/* SPEC §6 step 2 and 4: drop boxes more than 50% outside, recompute when
- * more than 30% left. */
+/* docs/method.md 5, steps 2 and 4: drop boxes more than 50% outside,
+ * recompute when more than 30% left. */
 #define MAX_OUTSIDE 0.5f
 #define MAX_LOST 0.3f
 /* Sub-pixel noise below this (frame pixels) is taken as no motion, so a
@@ -31,9 +31,9 @@
 #define DEAD_ZONE 0.25f
 
 /* Pool and hand-out. Selective search's top-N cut is a random draw among
- * about 1.6 N candidates (SPEC §5 ranking), and both the candidates and
- * the draw vary frame to frame with noise, so the tracker keeps up to
- * POOL_FACTOR * max_boxes candidates of its last few runs and hands out
+ * about 1.6 N candidates (docs/method.md 4, ranking), and both the
+ * candidates and the draw vary frame to frame with noise, so the tracker
+ * keeps up to POOL_FACTOR * max_boxes candidates of its last few runs and hands out
  * max_boxes of them that cover the pool: greedily in rank order, skipping
  * a box within DIVERSE_IOU of one already taken while others are left.
  * On vtest.avi this lifts the recall of the next frames' own runs from
@@ -644,7 +644,7 @@ key_frame (SppTracker *t, const SppImage *frame, SppTrackerAction *act,
     *act = SPP_TRACKER_RECOMPUTED;
   } else {
     /* Crops run at the full run's scale (selective search is not scale
-     * invariant, SPEC §5). */
+     * invariant, docs/method.md 4). */
     int W = t->frame_w, H = t->frame_h;
     double scale = MIN (1.0, (double) t->params.work_size / MAX (W, H));
     for (int r = 0; r < n_rects; r++) {

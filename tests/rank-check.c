@@ -1,6 +1,5 @@
-/* SPP-net's window features against R-CNN's warped crops (issue: detector,
- * item 4): on each image, the same model scores the same proposals both
- * ways; prints the Spearman rank correlation of the per-window best class
+/* SPP-net's window features against R-CNN's warped crops: on each image,
+ * the same model scores the same proposals both ways; prints the Spearman rank correlation of the per-window best class
  * score and whether both modes rank the same window first.
  * Usage: rank-check MODEL MIN_RHO IMAGE... (exit 1 if the mean rho is
  * below MIN_RHO). */

@@ -1,6 +1,6 @@
-/* Detector pieces against hand-computed values: scale choice (SPEC 2.3),
- * resized sizes, box regression, NMS; and the whole detector on bad and
- * edge-case input. */
+/* Detector pieces against hand-computed values: scale choice
+ * (docs/method.md 2.3), resized sizes, box regression, NMS, box voting,
+ * scale lists; and the whole detector on bad and edge-case input. */
 #include "spp/spp.h"
 #include "detector-private.h"
 
@@ -12,7 +12,7 @@ static const guint paper_scales[] = { 480, 576, 688, 864, 1200 };
 static void
 test_scale_choice (void)
 {
-  /* SPEC 2.3 example: 375-px short side, 100x100 box. Scaled sides
+  /* docs/method.md 2.3 example: 375-px short side, 100x100 box. Scaled sides
    * 128, 153.6, 183.5, 230.4, 320 -> areas 16384, 23593, 33660, 53084,
    * 102400; 224^2 = 50176 is closest to 53084: 864 (index 3). */
   SppBox b = { 10, 10, 100, 100 };

@@ -1,5 +1,5 @@
 /* The model loader on good, broken and hostile files; SPP bin edges and
- * window projection against hand-computed values (SPEC section 1). */
+ * window projection against hand-computed values (docs/method.md 1). */
 #include "spp/spp.h"
 
 #include <math.h>
@@ -148,7 +148,7 @@ test_random_corruption (void)
   g_assert_cmpuint (failed, >, 100);
 }
 
-/* SPEC section 1 test vectors. */
+/* docs/method.md 1 test vectors. */
 static void
 test_bins (void)
 {
@@ -228,7 +228,7 @@ test_projection (void)
   g_assert_cmpint (c[2], <, 12);
 }
 
-/* SPEC checks: ZF-5 at 224 gives a 13 x 13 x 256 conv5 and 12,800-d SPP;
+/* docs/method.md 3: ZF-5 at 224 gives a 13 x 13 x 256 conv5 and 12,800-d SPP;
  * short-side conv5 sizes 480->29, 576->35, 688->42, 864->53, 1200->74. */
 static void
 test_zf5_shapes (void)

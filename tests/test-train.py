@@ -131,8 +131,8 @@ with tempfile.TemporaryDirectory() as d:
                for c in e["classes"]), e
     assert 0 < e["map_50_95"] < e["map"], e
 
-    # Fine-tuning (SPEC 2.8): new fc layers 64, 32 on the pooled vector,
-    # a few epochs, then SVMs on their output.
+    # Fine-tuning (docs/method.md 2.8): new fc layers 64, 32 on the pooled
+    # vector, a few epochs, then SVMs on their output.
     ft = common + ["--fc", "64,32", "--finetune-fc", "6", "--finetune-lr",
                    "0.05"]
     fo = [os.path.join(d, n) for n in ("ft1.sppm", "ft2.sppm", "ft0.sppm")]

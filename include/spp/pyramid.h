@@ -1,4 +1,4 @@
-/* sppdetect: the spatial pyramid pooling layer (SPEC.md section 1). */
+/* sppdetect: the spatial pyramid pooling layer (docs/method.md 1). */
 #pragma once
 
 #include <glib.h>

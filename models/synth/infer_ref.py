@@ -3,7 +3,7 @@
 
 Reads an .sppm file with its own parser (not models/sppmodel.py), runs
 the trunk with torch.nn.functional, and applies the detection rules the
-C detector implements (SPEC section 2, as fixed in the brief of issue #5):
+C detector implements (docs/method.md 2, as fixed in the brief of issue #5):
 
  1. per scale s in detect.scales: shorter side -> s (rounded), bilinear
     when enlarging, area averaging when shrinking (cv2 INTER_LINEAR /

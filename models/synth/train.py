@@ -12,7 +12,7 @@
    deterministic): trunk avgpool 3/2, conv 16 5x5/2, maxpool 3/2, conv 32,
    64, 64 3x3 (stride 8, every layer pads floor(k/2) so cell m is centred
    on pixel 8m), SPP {1,2,3} on the projected window of each proposal at
-   the scale the detector picks for it (SPEC 2.3-2.4), fc 256, fc 128
+   the scale the detector picks for it (docs/method.md 2.3-2.4), fc 256, fc 128
    (ReLU), then K = 3 sigmoid outputs stored as the "SVMs" and a linear
    box regressor on the pooled vector.
    Windows: positives = proposals and jittered ground truth with IoU >= 0.5
@@ -54,7 +54,7 @@ MEAN = [123.7, 116.3, 103.5]     # RGB
 STD = [58.4, 57.1, 57.4]
 BBOX_STD = np.array([0.1, 0.1, 0.2, 0.2], np.float32)
 # (op, name, out channels, kernel, stride); every layer pads k // 2, so
-# feature cell m is centred on pixel 8m (SPEC 2.4, offset 0). The 3/2
+# feature cell m is centred on pixel 8m (docs/method.md 2.4, offset 0). The 3/2
 # average pool first halves the input cheaply (training time on 2 shared
 # cores is the budget).
 TRUNK = [("avgpool", "pool0", 0, 3, 2), ("conv", "conv1", 16, 5, 2),
@@ -213,7 +213,7 @@ class Net(nn.Module):
 
 
 def spp_windows(fmap, wins):
-    """SPP of each window: adaptive_max_pool2d per level (SPEC section 1
+    """SPP of each window: adaptive_max_pool2d per level (docs/method.md 1
     bin edges), channel-major, levels concatenated."""
     out = []
     for l, t, r, b in wins:

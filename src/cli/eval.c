@@ -136,7 +136,7 @@ spp_cli_eval (int argc, char **argv)
     spp_detector_set_box_vote (det, (float) box_vote);
   /* All windows go to NMS and AP: the threshold only cuts the curve. */
   spp_detector_set_threshold (det, 0.0f);
-  /* SPEC 2.6 (spp_test.m): up to 100 boxes per class per image; the
+  /* docs/method.md 2.6: up to 100 boxes per class per image; the
    * detector's top-k is per frame, over all classes. */
   spp_detector_set_max_detections (det,
                                    100 * MAX (spp_model_get_n_classes (model), 1));

@@ -1,5 +1,5 @@
-/* Fine-tuning the fc layers (SPEC 2.8, the paper's section 4.1): on the
- * cached pooled vectors, fc6, fc7 (ReLU, dropout) and a new (K + 1)-way
+/* Fine-tuning the fc layers (docs/method.md 2.8, the paper's section
+ * 4.1): on the cached pooled vectors, fc6, fc7 (ReLU, dropout) and a new (K + 1)-way
  * softmax layer initialised with sigma 0.01; mini-batches of 128 windows,
  * 25% of them positive; SGD with momentum 0.9 and weight decay 5e-4
  * (Caffe's update: v = m v + lr (g + wd w), w -= v); the learning rate
@@ -189,7 +189,8 @@ spp_cli_finetune (SppCliFcHead *head, guint n_classes, const float *x,
   const guint H = head->dims[L];
   g_autofree float *w8 = g_new (float, (gsize) C * H);
   g_autofree float *b8 = g_new0 (float, C);
-  fill_gauss (w8, (gsize) C * H, 0.01, rand); /* SPEC 2.8: fc8, sigma 0.01 */
+  /* docs/method.md 2.8: the new output layer, sigma 0.01 */
+  fill_gauss (w8, (gsize) C * H, 0.01, rand);
   fc_alloc (&fc[L], w8, b8, H, C);
 
   /* Activations a[i] (input of layer i), derivative multipliers m[i] of

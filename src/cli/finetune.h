@@ -1,5 +1,5 @@
-/* Fine-tuning the fc layers on cached SPP vectors (SPEC 2.8): the head's
- * fc layers (ReLU, dropout) plus a new (K + 1)-way softmax layer that is
+/* Fine-tuning the fc layers on cached SPP vectors (docs/method.md 2.8):
+ * the head's fc layers (ReLU, dropout) plus a new (K + 1)-way softmax layer that is
  * dropped afterwards, trained by SGD with momentum on windows labelled by
  * their overlap with the ground truth. */
 #pragma once

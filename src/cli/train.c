@@ -1,8 +1,8 @@
-/* spp train: the paper's recipe on fixed conv features (SPEC 2.5-2.9):
- * per-class linear SVMs with hard-negative mining, R-CNN box regression
+/* spp train: the paper's recipe on fixed conv features (docs/method.md
+ * 2.5-2.9): per-class linear SVMs with hard-negative mining, R-CNN box regression
  * on the pooled SPP vector, then Platt scaling and per-class thresholds
  * on a validation split; optionally the fc layers are fine-tuned first
- * (SPEC 2.8, finetune.c). docs/training.md is the user's guide. */
+ * (docs/method.md 2.8, finetune.c). docs/training.md is the user's guide. */
 #include "cli.h"
 #include "coco.h"
 #include "finetune.h"
@@ -17,7 +17,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/* SPEC 2.7 (spp_train.m / liblinear -s 3 -c 0.001 -w1 2 -B 10). C is
+/* docs/method.md 2.7 (liblinear's L2-regularised hinge loss, C 0.001,
+ * positive weight 2, bias feature 10). C is
  * per example, so with a few dozen positives instead of VOC's thousands
  * 1e-3 under-fits: --svm-c overrides it. */
 #define SVM_C_DEFAULT 1e-3
@@ -30,9 +31,9 @@
 #define EASY_THRESH -1.2f
 #define RETRAIN_AFTER 2000
 #define MAX_NEG 50000
-/* SPEC 2.5: features scaled to this mean L2 norm. */
+/* docs/method.md 2.5: features scaled to this mean L2 norm. */
 #define TARGET_NORM 20.0
-/* SPEC 2.9: R-CNN's pairs (rcnn_train_bbox_regressor.m min_overlap). */
+/* docs/method.md 2.9: R-CNN's regression pairs, IoU >= 0.6. */
 #define BBOX_IOU 0.6f
 /* R-CNN's ridge lambda, 1000 on features of mean norm 20; we scale the
  * pooled vectors to that norm so the same lambda means the same thing
@@ -87,8 +88,8 @@ typedef struct {
   float scale; /* 20 / mean norm, applied to the features we got */
   SppTensor *pooled, *feat;
   SppCliProgress progress;
-  /* Fine-tuning (SPEC 2.8): the head, the model file holding it, and the
-   * windows collected for it (pooled rows of D, labels 0 = background). */
+  /* Fine-tuning (docs/method.md 2.8): the head, the model file holding
+   * it, and the windows collected for it (pooled rows of D, labels 0 = background). */
   SppCliFcHead head;
   char *head_path;
   GArray *ft_x, *ft_y;
@@ -445,7 +446,7 @@ first_pass_image (guint index, const SppImage *frame, gpointer user_data,
         g_array_append_val (negs, i);
       } else if (o >= BBOX_IOU && c->bbox_x.n < t->max_bbox
                  && per_gt[which % 64] < BBOX_PER_GT) {
-        /* Targets (SPEC 2.9, R-CNN): centre offsets over the window's
+        /* Targets (docs/method.md 2.9, R-CNN): centre offsets over the window's
          * size, log size ratios; the window is the clipped proposal. */
         const SppBox *g = &g_array_index (im->boxes, SppBox, which);
         float tg[4] = {
@@ -470,7 +471,7 @@ first_pass_image (guint index, const SppImage *frame, gpointer user_data,
   return TRUE;
 }
 
-/* Fine-tuning windows (SPEC 2.8): IoU >= 0.5 with a box of a trained
+/* Fine-tuning windows (docs/method.md 2.8): IoU >= 0.5 with a box of a trained
  * class is that class, IoU in [0.1, 0.5) with every box is background,
  * the rest is left out; per image a seeded random pick of at most
  * ft_pos_cap positives (ground-truth boxes included) and ft_neg_cap
@@ -547,8 +548,8 @@ scale_rows (Rows *r, guint dim, float s)
     x[i] *= s;
 }
 
-/* Hard-negative mining (SPEC 2.7): every negative of the image scoring
- * above HARD_THRESH joins the cache; a class retrains after
+/* Hard-negative mining (docs/method.md 2.7): every negative of the
+ * image scoring above HARD_THRESH joins the cache; a class retrains after
  * RETRAIN_AFTER new ones, evicting the easy. */
 static gboolean
 mine_image (guint index, const SppImage *frame, gpointer user_data,
@@ -742,17 +743,17 @@ usage (FILE *f)
 "                 [--bbox-pairs 20000] [--box-vote 0]\n"
 "                 [--svm-c 0.001] [--fc 256,128|none] [--finetune-fc N]\n"
 "                 [--finetune-lr 0.01]\n"
-"Trains one linear SVM per class on the model's fixed features (SPEC\n"
-"2.7: hard-negative mining, C 1e-3 on features scaled to mean norm 20),\n"
-"box regressors on the pooled SPP vector (SPEC 2.9) and, on the\n"
+"Trains one linear SVM per class on the model's fixed features\n"
+"(hard-negative mining, C 1e-3 on features scaled to mean norm 20),\n"
+"box regressors on the pooled SPP vector and, on the\n"
 "validation images, Platt scaling and per-class thresholds (best F1 at\n"
 "IoU 0.5). Images whose \"split\" is train / val are used as such, other\n"
 "splits (test, heldout) never; without splits, --val-fraction of the\n"
 "images (chosen by --seed) validate. --finetune-fc N first fine-tunes the\n"
 "fc layers (the input's, or new ones from --fc) for N epochs on windows\n"
-"of the training images (SPEC 2.8: softmax over classes + background,\n"
+"of the training images (softmax over classes + background,\n"
 "SGD with momentum, dropout); the SVMs then read the new fc output.\n"
-"See docs/training.md.\n");
+"See docs/training.md and docs/method.md 2.5-2.9.\n");
 }
 
 static void
@@ -803,7 +804,7 @@ logit (float c, float a)
 }
 
 /* --fc / --finetune-fc: builds the head (the input's, new fc layers, or
- * none), fine-tunes it on windows of the training images (SPEC 2.8),
+ * none), fine-tunes it on windows of the training images (docs/method.md 2.8),
  * and writes trunk + head to t->head_path, which then replaces the input
  * model for everything after (features, SVMs, the output's layers). */
 static gboolean
@@ -1109,7 +1110,8 @@ spp_cli_train (int argc, char **argv)
   t.pooled = spp_tensor_new (0, 0, 0, 0);
   t.feat = spp_tensor_new (0, 0, 0, 0);
   t.props = g_new0 (Props, t.coco->images->len);
-  /* A new or fine-tuned head first (SPEC 2.10: cache, fine-tune, SVM). */
+  /* A new or fine-tuned head first (docs/method.md 2.10: cache,
+   * fine-tune, SVM). */
   const char *base_path = model_path;
   g_autoptr (GString) head_desc = g_string_new (NULL);
   if (fc_arg || finetune_epochs > 0) {

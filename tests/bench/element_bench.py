@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Benchmark of the sppdetect element (issue #6), one table:
+"""Benchmark of the sppdetect element, one table:
 
   (a) default   filesrc vtest.avi ! decodebin ! videoconvert ! sppdetect
                 ! fakesink sync=false, default settings
@@ -183,7 +183,7 @@ class Run:
 
 def main():
     ap = argparse.ArgumentParser(
-        description="sppdetect element benchmark (issue #6)")
+        description="sppdetect element benchmark")
     ap.add_argument("--build", default="build",
                     help="meson build directory (gst/libgstspp.so)")
     ap.add_argument("--video", default=VTEST)

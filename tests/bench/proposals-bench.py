@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Selective search: ours (spp proposals) against OpenCV ximgproc, and the
-tracker on vtest.avi (issue #4; results in docs/performance.md).
+tracker on vtest.avi (results in docs/performance.md).
 
     /usr/bin/python3 tests/bench/proposals-bench.py BUILD_DIR [--skip-video]
         [--skip-still] [--frames N] [--intervals K[:full],...]

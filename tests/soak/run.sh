@@ -1,5 +1,5 @@
 #!/bin/bash
-# Soak test of sppdetect (issue #6): 8 streams, 20,000 frames, resident
+# Soak test of sppdetect: 8 streams, 20,000 frames, resident
 # memory after 10 % of the frames against the end (fails at 5 % or more).
 # A few minutes; not part of `meson test` or tests/run-all.sh.
 #   bash tests/soak/run.sh [build-dir] [soak.py options, e.g. --frames 4000]

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Soak test of sppdetect (issue #6): 8 streams, 20,000 frames in all.
+"""Soak test of sppdetect: 8 streams, 20,000 frames in all.
 
 One gst-launch-1.0 process runs 8 independent branches, each
 
