@@ -14,9 +14,8 @@
 
 /* Column blocks bound the im2col buffer. Each block's GEMM packs the
  * whole weight matrix again (5 MB for ZF-5's conv4), so blocks are large:
- * from 4 MB to 16 MB took ZF-5's conv2-5 at 688x917 from 116-118 ms to
- * 96-102 ms (median of 20 forwards, two runs each); beyond that the gain
- * is within the noise. */
+ * 16 MB instead of 4 MB took a sixth off ZF-5's conv2-5, and larger ones
+ * gained nothing measurable (docs/performance.md, core section). */
 #define COL_BLOCK_BYTES (16u << 20)
 
 /* Layers with small weights (ZF-5's conv1, most of NanoDet's) are

@@ -139,12 +139,10 @@ lrn_across (gpointer data, int p0, int p1, int worker)
 }
 
 /* The input rows are read once, from memory (ZF-5's conv1 map is 60 MB
- * at 688x917), and this pass waited on them: a fifth of its samples sat
- * on the loads of the input rows, which the hardware prefetcher did not
- * fetch early enough. Asking for the rows two ahead took ZF-5's
- * norm1+pool1 from 10.0-10.2 ms to 8.0-8.9 ms (medians of 11 forwards,
- * three alternating runs of each build; one row ahead did as well, four
- * or eight less). */
+ * at 688x917), and this pass waited on them: the hardware prefetcher did
+ * not fetch them early enough. Asking for the rows two ahead saved about
+ * a sixth of ZF-5's norm1+pool1; one row did as well, four or eight less
+ * (docs/performance.md, core section). */
 #define PREFETCH_ROWS 2
 
 static inline void

@@ -520,16 +520,12 @@ spp_pool_map_windows (const SppPoolMap *pm, const guint *levels,
   /* Many windows are split into shares, at least one per worker, each
    * share pooled chunk after chunk (its own tables for each): each core
    * then streams into its own rows of the matrix, which was steadier than
-   * both cores writing every row (zf5-bench --spp-only, three alternating
-   * A/B sets: detector path 3.8-5.7 ms against 3.7-6.9 ms). A few windows
-   * (one, for whole-map SPP) are split by chunks instead. A core that is
-   * done with its share takes chunks left in the others': the cores of
-   * these machines do not always run at one speed, and the pool thread
-   * can wake late (measured once: the calling thread's share took
-   * 4.7-5.2 ms, the other's 3.3-4.0 ms; another time the pool thread
-   * started 3.3 ms late). With cores at one speed this costs nothing
-   * measurable (medians within 0.1 ms in two alternating A/B sets). The
-   * per-share counters, not spp_parallel_for's grains, do this sharing:
+   * both cores writing every row. A few windows (one, for whole-map SPP)
+   * are split by chunks instead. A core that is done with its share takes
+   * chunks left in the others': the cores of these machines do not
+   * always run at one speed, and the pool thread can wake late; with
+   * cores at one speed this costs nothing measurable (figures in
+   * docs/performance.md, core section). The per-share counters, not spp_parallel_for's grains, do this sharing:
    * grains of chunks would put both cores in one share's rows from the
    * start, which is what the split by shares avoids. */
   const int by_chunks = (2 * workers + pm->n_chunks - 1) / pm->n_chunks;
