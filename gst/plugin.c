@@ -7,9 +7,7 @@
 
 #include "gstsppoverlay.h"
 #include "gstsppjsonlog.h"
-#ifdef HAVE_SPPDETECT
 #include "gstsppdetect.h"
-#endif
 
 static gboolean
 plugin_init (GstPlugin * plugin)
@@ -18,9 +16,7 @@ plugin_init (GstPlugin * plugin)
 
   ret |= GST_ELEMENT_REGISTER (sppoverlay, plugin);
   ret |= GST_ELEMENT_REGISTER (sppjsonlog, plugin);
-#ifdef HAVE_SPPDETECT
   ret |= GST_ELEMENT_REGISTER (sppdetect, plugin);
-#endif
 
   return ret;
 }

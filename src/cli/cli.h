@@ -11,8 +11,9 @@ int spp_cli_detect (int argc, char **argv);
 int spp_cli_train (int argc, char **argv);
 int spp_cli_eval (int argc, char **argv);
 
-#if __has_include(<gst/app/gstappsink.h>) && __has_include(<gst/video/video.h>)
-#define HAVE_GST 1
+/* HAVE_GST: defined by src/cli/meson.build when GStreamer and json-glib
+ * are found. */
+#ifdef HAVE_GST
 #include <gst/gst.h>
 #include <gst/app/gstappsink.h>
 #include <gst/video/video.h>

@@ -12,21 +12,11 @@ typedef struct {
 } Command;
 
 static const Command commands[] = {
-#ifdef SPP_CLI_HAVE_INFO
   { "info", spp_cli_info, "print a model file's metadata" },
-#endif
-#ifdef SPP_CLI_HAVE_PROPOSALS
   { "proposals", spp_cli_proposals, "selective search boxes as JSON" },
-#endif
-#ifdef SPP_CLI_HAVE_DETECT
   { "detect", spp_cli_detect, "detect objects in images" },
-#endif
-#ifdef SPP_CLI_HAVE_TRAIN
   { "train", spp_cli_train, "train SVMs and box regressors" },
-#endif
-#ifdef SPP_CLI_HAVE_EVAL
   { "eval", spp_cli_eval, "VOC-style AP of a model on COCO annotations" },
-#endif
 };
 
 static void
