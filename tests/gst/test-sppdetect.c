@@ -11,6 +11,8 @@
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
 
+#include "spp/spp.h"
+
 #define W 96
 #define H 72
 
@@ -189,6 +191,161 @@ GST_START_TEST (test_caps_each_format)
     gst_buffer_unmap (ref, &b);
     gst_caps_unref (caps);
     gst_buffer_unref (ref);
+    gst_buffer_unref (out);
+    gst_harness_teardown (h);
+  }
+}
+
+GST_END_TEST;
+
+/* One detection as the element's meta or the library's result. */
+typedef struct
+{
+  gint label_id;
+  gdouble confidence, x0, y0, x1, y1;
+} Found;
+
+static gint
+found_cmp (gconstpointer pa, gconstpointer pb)
+{
+  const Found *a = pa, *b = pb;
+  if (a->label_id != b->label_id)
+    return a->label_id < b->label_id ? -1 : 1;
+  if (a->confidence != b->confidence)
+    return a->confidence > b->confidence ? -1 : 1;
+  if (a->x0 != b->x0)
+    return a->x0 < b->x0 ? -1 : 1;
+  return (a->y0 > b->y0) - (a->y0 < b->y0);
+}
+
+/* The pixel formats as libspp names them (the element's own mapping is
+ * what is under test, so the test keeps its own). */
+static SppPixelFormat
+spp_format (GstVideoFormat f)
+{
+  switch (f) {
+    case GST_VIDEO_FORMAT_I420:
+      return SPP_PIXEL_I420;
+    case GST_VIDEO_FORMAT_NV12:
+      return SPP_PIXEL_NV12;
+    case GST_VIDEO_FORMAT_YUY2:
+      return SPP_PIXEL_YUY2;
+    case GST_VIDEO_FORMAT_RGB:
+      return SPP_PIXEL_RGB;
+    case GST_VIDEO_FORMAT_BGR:
+      return SPP_PIXEL_BGR;
+    case GST_VIDEO_FORMAT_RGBx:
+      return SPP_PIXEL_RGBX;
+    case GST_VIDEO_FORMAT_BGRx:
+      return SPP_PIXEL_BGRX;
+    case GST_VIDEO_FORMAT_RGBA:
+      return SPP_PIXEL_RGBA;
+    default:
+      fail_unless (f == GST_VIDEO_FORMAT_BGRA, "format %d", f);
+      return SPP_PIXEL_BGRA;
+  }
+}
+
+/* The element's detections on a frame against libspp's, run by hand on
+ * the same bytes with the element's default settings (the model's
+ * scales and proposal settings, fast mode, a fresh proposal tracker):
+ * the same boxes, classes and confidences, for every pixel format. This
+ * catches a wrong format, plane, stride or channel order in the glue. */
+GST_START_TEST (test_matches_library)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SppModel) model = spp_model_load (tiny_model, &error);
+
+  fail_unless (model != NULL, "%s", error ? error->message : "");
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++) {
+    GstHarness *h = detect_harness (formats[i], "threshold=0");
+    GstBuffer *in = make_frame (formats[i], 0);
+    GstBuffer *copy = gst_buffer_copy_deep (in);
+    GstBuffer *out = gst_harness_push_and_pull (h, in);
+    g_autoptr (GArray) got = g_array_new (FALSE, FALSE, sizeof (Found));
+    g_autoptr (GArray) want = g_array_new (FALSE, FALSE, sizeof (Found));
+    gpointer state = NULL;
+    GstMeta *meta;
+    GstVideoInfo info;
+    GstVideoFrame frame;
+    SppImage img = { 0 };
+    SppProposalParams params;
+    SppTracker *tracker;
+    SppDetector *det;
+    const SppBox *boxes;
+    const SppDetection *dets;
+    guint n_boxes, n_dets;
+
+    while ((meta = gst_buffer_iterate_meta_filtered (out, &state,
+                GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+      GstStructure *st = gst_video_region_of_interest_meta_get_param (
+          (GstVideoRegionOfInterestMeta *) meta, "detection");
+      Found f;
+      fail_unless (gst_structure_get_int (st, "label_id", &f.label_id));
+      fail_unless (gst_structure_get_double (st, "confidence",
+              &f.confidence));
+      fail_unless (gst_structure_get_double (st, "x_min", &f.x0));
+      fail_unless (gst_structure_get_double (st, "y_min", &f.y0));
+      fail_unless (gst_structure_get_double (st, "x_max", &f.x1));
+      fail_unless (gst_structure_get_double (st, "y_max", &f.y1));
+      g_array_append_val (got, f);
+    }
+
+    gst_video_info_set_format (&info, gst_video_format_from_string
+        (formats[i]), W, H);
+    fail_unless (gst_video_frame_map (&frame, &info, copy, GST_MAP_READ));
+    img.format = spp_format (GST_VIDEO_INFO_FORMAT (&info));
+    img.width = W;
+    img.height = H;
+    for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES (&frame); p++) {
+      img.planes[p] = GST_VIDEO_FRAME_PLANE_DATA (&frame, p);
+      img.strides[p] = GST_VIDEO_FRAME_PLANE_STRIDE (&frame, p);
+    }
+    spp_proposal_params_init (&params);
+    spp_model_get_proposal_params (model, &params);
+    params.mode = SPP_PROPOSAL_FAST;
+    tracker = spp_tracker_new (&params, 10);
+    det = spp_detector_new (model, &error);
+    fail_unless (det != NULL);
+    spp_detector_set_threshold (det, 0.0f);
+    spp_detector_set_nms_threshold (det, 0.3f);
+    boxes = spp_tracker_update (tracker, &img, TRUE, &n_boxes, NULL, &error);
+    fail_unless (boxes != NULL, "%s", error ? error->message : "");
+    fail_unless (spp_detector_detect (det, &img, boxes, n_boxes, &dets,
+            &n_dets, &error));
+    for (guint k = 0; k < n_dets; k++) {
+      const SppBox *b = &dets[k].box;
+      gdouble x0 = CLAMP (b->x, 0, W), y0 = CLAMP (b->y, 0, H);
+      gdouble x1 = CLAMP (b->x + b->w, 0, W), y1 = CLAMP (b->y + b->h, 0, H);
+      Found f = { dets[k].label_id, dets[k].confidence, x0 / W, y0 / H,
+        x1 / W, y1 / H
+      };
+      /* The element leaves out boxes under a pixel once rounded. */
+      if (floor (x1 + 0.5) <= floor (x0 + 0.5)
+          || floor (y1 + 0.5) <= floor (y0 + 0.5))
+        continue;
+      g_array_append_val (want, f);
+    }
+    gst_video_frame_unmap (&frame);
+
+    fail_unless (want->len > 0, "%s: the library found nothing", formats[i]);
+    fail_unless_equals_int (got->len, want->len);
+    g_array_sort (got, found_cmp);
+    g_array_sort (want, found_cmp);
+    for (guint k = 0; k < got->len; k++) {
+      const Found *a = &g_array_index (got, Found, k);
+      const Found *b = &g_array_index (want, Found, k);
+      fail_unless (a->label_id == b->label_id && a->confidence == b->confidence
+          && fabs (a->x0 - b->x0) < 1e-9 && fabs (a->y0 - b->y0) < 1e-9
+          && fabs (a->x1 - b->x1) < 1e-9 && fabs (a->y1 - b->y1) < 1e-9,
+          "%s: detection %u differs: element %d %.6f (%.4f %.4f %.4f %.4f), "
+          "library %d %.6f (%.4f %.4f %.4f %.4f)", formats[i], k,
+          a->label_id, a->confidence, a->x0, a->y0, a->x1, a->y1,
+          b->label_id, b->confidence, b->x0, b->y0, b->x1, b->y1);
+    }
+    spp_detector_free (det);
+    spp_tracker_free (tracker);
+    gst_buffer_unref (copy);
     gst_buffer_unref (out);
     gst_harness_teardown (h);
   }
@@ -718,6 +875,7 @@ sppdetect_suite (void)
   suite_add_tcase (s, tc);
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_caps_each_format);
+  tcase_add_test (tc, test_matches_library);
   tcase_add_test (tc, test_caps_refused);
   tcase_add_test (tc, test_object_class);
   tcase_add_test (tc, test_properties_playing);
