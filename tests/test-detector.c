@@ -190,6 +190,36 @@ tiny (void)
   return m;
 }
 
+/* tiny.sppm with its per-class thresholds replaced: the bytes of the
+ * "detect.thresholds" entry (key, u32 type 4 = array, u32 element type
+ * 2 = f32, u32 count, the values; docs/model-format.md) patched. */
+static SppModel *
+tiny_with_thresholds (float t0, float t1)
+{
+  g_autofree char *p = g_build_filename (g_getenv ("G_TEST_SRCDIR"), "data",
+                                         "tiny.sppm", NULL);
+  g_autofree char *data = NULL;
+  gsize len;
+  g_assert_true (g_file_get_contents (p, &data, &len, NULL));
+  const char key[] = "detect.thresholds";
+  char *at = memmem (data, len, key, sizeof key - 1);
+  g_assert_nonnull (at);
+  guint32 head[3];
+  memcpy (head, at + sizeof key - 1, sizeof head);
+  g_assert_cmpuint (head[0], ==, 4);
+  g_assert_cmpuint (head[1], ==, 2);
+  g_assert_cmpuint (head[2], ==, 2);
+  float t[2] = { t0, t1 };
+  memcpy (at + sizeof key - 1 + sizeof head, t, sizeof t);
+  g_autoptr (GBytes) bytes = g_bytes_new (data, len);
+  g_autoptr (GError) error = NULL;
+  SppModel *m = spp_model_load_from_bytes (bytes, "tiny-thresholds", &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (spp_model_get_threshold (m, 0), ==, t0);
+  g_assert_cmpfloat (spp_model_get_threshold (m, 1), ==, t1);
+  return m;
+}
+
 static guint8 *
 make_frame (int w, int h, SppImage *img)
 {
@@ -203,6 +233,48 @@ make_frame (int w, int h, SppImage *img)
     }
   *img = (SppImage) { SPP_PIXEL_RGB, w, h, { rgb }, { w * 3 } };
   return rgb;
+}
+
+/* Without a threshold of its own the detector applies each class's
+ * threshold from the model: with {0, 1} class 0 keeps boxes under 0.5
+ * (so it is not the 0.5 default) and class 1 keeps none; with {1, 0} the
+ * other way round. */
+static void
+test_per_class_thresholds (void)
+{
+  SppImage img;
+  g_autofree guint8 *rgb = make_frame (160, 120, &img);
+  SppBox props[60];
+  GRand *r = g_rand_new_with_seed (5);
+  for (int i = 0; i < 60; i++) {
+    float w = g_rand_double_range (r, 8, 150), h = g_rand_double_range (r, 8, 110);
+    props[i] = (SppBox) { g_rand_double_range (r, 0, 160 - w),
+                          g_rand_double_range (r, 0, 120 - h), w, h };
+  }
+  g_rand_free (r);
+  for (int flip = 0; flip < 2; flip++) {
+    g_autoptr (SppModel) m = tiny_with_thresholds (flip ? 1.0f : 0.0f,
+                                                   flip ? 0.0f : 1.0f);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (SppDetector) d = spp_detector_new (m, &error);
+    g_assert_no_error (error);
+    guint scales[] = { 96 };
+    g_assert_true (spp_detector_set_scales (d, scales, 1, &error));
+    const SppDetection *dets;
+    guint n;
+    g_assert_true (spp_detector_detect (d, &img, props, 60, &dets, &n,
+                                        &error));
+    g_assert_no_error (error);
+    const int open = flip ? 1 : 0;
+    guint low = 0;
+    for (guint i = 0; i < n; i++) {
+      if (dets[i].label_id != open)
+        g_assert_cmpfloat (dets[i].confidence, >=, 1.0f);
+      else
+        low += dets[i].confidence < 0.5f;
+    }
+    g_assert_cmpuint (low, >, 0);
+  }
 }
 
 static void
@@ -409,6 +481,8 @@ main (int argc, char **argv)
   g_test_add_func ("/detector/iou-nms", test_iou_nms);
   g_test_add_func ("/detector/box-vote", test_box_vote);
   g_test_add_func ("/detector/scales-parse", test_scales_parse);
+  g_test_add_func ("/detector/per-class-thresholds",
+                   test_per_class_thresholds);
   g_test_add_func ("/detector/edge-cases", test_detect_edge_cases);
   g_test_add_func ("/detector/no-svm-model", test_no_svm_model);
   g_test_add_data_func ("/detector/matches-manual/head", GINT_TO_POINTER (1),
