@@ -220,6 +220,21 @@ tiny_with_thresholds (float t0, float t1)
   return m;
 }
 
+/* @n windows inside a @w x @h frame, sides from 8 px to 15/16 of the
+ * frame's, from @seed. */
+static void
+random_windows (SppBox *out, int n, guint32 seed, int w, int h)
+{
+  GRand *r = g_rand_new_with_seed (seed);
+  for (int i = 0; i < n; i++) {
+    float bw = g_rand_double_range (r, 8, w * 15 / 16);
+    float bh = g_rand_double_range (r, 8, h * 15 / 16);
+    out[i] = (SppBox) { g_rand_double_range (r, 0, w - bw),
+                        g_rand_double_range (r, 0, h - bh), bw, bh };
+  }
+  g_rand_free (r);
+}
+
 static guint8 *
 make_frame (int w, int h, SppImage *img)
 {
@@ -245,13 +260,7 @@ test_per_class_thresholds (void)
   SppImage img;
   g_autofree guint8 *rgb = make_frame (160, 120, &img);
   SppBox props[60];
-  GRand *r = g_rand_new_with_seed (5);
-  for (int i = 0; i < 60; i++) {
-    float w = g_rand_double_range (r, 8, 150), h = g_rand_double_range (r, 8, 110);
-    props[i] = (SppBox) { g_rand_double_range (r, 0, 160 - w),
-                          g_rand_double_range (r, 0, 120 - h), w, h };
-  }
-  g_rand_free (r);
+  random_windows (props, 60, 5, 160, 120);
   for (int flip = 0; flip < 2; flip++) {
     g_autoptr (SppModel) m = tiny_with_thresholds (flip ? 1.0f : 0.0f,
                                                    flip ? 0.0f : 1.0f);
@@ -371,13 +380,7 @@ test_detect_matches_manual (gconstpointer data)
   g_assert_true (spp_detector_set_scales (d, &scale, 1, &error));
   spp_detector_set_threshold (d, 0.0f);
   SppBox props[100];
-  GRand *r = g_rand_new_with_seed (9);
-  for (int i = 0; i < 100; i++) {
-    float w = g_rand_double_range (r, 8, 120), h = g_rand_double_range (r, 8, 90);
-    props[i] = (SppBox) { g_rand_double_range (r, 0, 128 - w),
-                          g_rand_double_range (r, 0, 96 - h), w, h };
-  }
-  g_rand_free (r);
+  random_windows (props, 100, 9, 128, 96);
   const SppDetection *dets;
   guint n;
   g_assert_true (spp_detector_detect (d, &img, props, 100, &dets, &n, &error));
