@@ -286,6 +286,44 @@ test_per_class_thresholds (void)
   }
 }
 
+/* The input as the trunk sees it: tests/data/probe-bgr.sppm (input.order
+ * BGR, mean {10, 20, 30}, std {2, 4, 8}, an identity 1x1 conv, SPP level
+ * 1) on a flat frame of R 200, G 100, B 60 at its own scale: the pooled
+ * planes are (B - 10) / 2 = 25, (G - 20) / 4 = 20, (R - 30) / 8 = 21.25,
+ * by hand. Without the swap the first would be 95. */
+static void
+test_input_order (void)
+{
+  g_autofree char *p = g_build_filename (g_getenv ("G_TEST_SRCDIR"), "data",
+                                         "probe-bgr.sppm", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SppModel) m = spp_model_load (p, &error);
+  g_assert_no_error (error);
+  g_autoptr (SppDetector) d = spp_detector_new_for_features (m, &error);
+  g_assert_no_error (error);
+  const SppPixelFormat formats[] = { SPP_PIXEL_RGB, SPP_PIXEL_BGR };
+  for (gsize f = 0; f < G_N_ELEMENTS (formats); f++) {
+    guint8 px[32 * 32 * 3];
+    const gboolean bgr = formats[f] == SPP_PIXEL_BGR;
+    for (int i = 0; i < 32 * 32; i++) {
+      px[3 * i] = bgr ? 60 : 200;
+      px[3 * i + 1] = 100;
+      px[3 * i + 2] = bgr ? 200 : 60;
+    }
+    SppImage img = { formats[f], 32, 32, { px }, { 32 * 3 } };
+    SppBox box = { 4, 4, 20, 20 };
+    g_autoptr (SppTensor) pooled = spp_tensor_new (0, 0, 0, 0);
+    g_assert_true (spp_detector_compute_features (d, &img, &box, 1, pooled,
+                                                  NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (spp_tensor_get_size (pooled), ==, 3);
+    const float *v = spp_tensor_const_data (pooled);
+    g_assert_cmpfloat_with_epsilon (v[0], 25.0f, 1e-5f);
+    g_assert_cmpfloat_with_epsilon (v[1], 20.0f, 1e-5f);
+    g_assert_cmpfloat_with_epsilon (v[2], 21.25f, 1e-5f);
+  }
+}
+
 static void
 test_detect_edge_cases (void)
 {
@@ -484,6 +522,7 @@ main (int argc, char **argv)
   g_test_add_func ("/detector/iou-nms", test_iou_nms);
   g_test_add_func ("/detector/box-vote", test_box_vote);
   g_test_add_func ("/detector/scales-parse", test_scales_parse);
+  g_test_add_func ("/detector/input-order", test_input_order);
   g_test_add_func ("/detector/per-class-thresholds",
                    test_per_class_thresholds);
   g_test_add_func ("/detector/edge-cases", test_detect_edge_cases);

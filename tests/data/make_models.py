@@ -8,8 +8,11 @@
   truncated.sppm    tiny.sppm cut in the middle of its weights
   fc-mismatch.sppm  fc6 input width != channels x SPP bins
   nan-weight.sppm   a NaN in a conv weight
+  probe-bgr.sppm    input.order BGR with an identity 1x1 conv, for the
+                    input-order test (loads)
   huge-count.sppm   n_tensors = 2^31 in the header
-All but tiny.sppm must fail to load with SPP_ERROR_FORMAT."""
+The bad-*, truncated, fc-mismatch, nan-weight and huge-count models must
+fail to load with SPP_ERROR_FORMAT; the others load."""
 import os
 import struct
 import sys
@@ -82,3 +85,20 @@ t.write(out("tiny-nohead.sppm"))
 np.concatenate([t.tensors[t.tensor_index[n]][1].ravel() for n in
                 ("svm.weight", "svm.bias", "bbox.weight", "bbox.bias")]
                ).astype("<f4").tofile(out("tiny-nohead-weights.bin"))
+
+# A probe of the input's channel order and normalisation: input.order
+# BGR, per-plane mean and std, one 1x1 identity conv, SPP level 1 (each
+# window's per-plane maximum), no SVMs. test-detector compares its
+# pooled values on a flat colour with a hand computation.
+p = Model()
+p.set("general.name", "probe-bgr")
+p.set("general.description", "channel-order probe: identity 1x1 conv")
+p.set("input.order", "BGR")
+p.set("input.mean", [10.0, 20.0, 30.0])
+p.set("input.std", [2.0, 4.0, 8.0])
+p.set("spp.levels", [1])
+p.set("spp.stride", 1)
+p.set("detect.scales", [32])
+p.conv("identity", 0, np.eye(3, dtype=np.float32).reshape(3, 3, 1, 1),
+       np.zeros(3))
+p.write(out("probe-bgr.sppm"))
