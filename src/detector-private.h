@@ -17,7 +17,7 @@ void spp_scale_resized_size (int width, int height, guint scale,
 guint spp_scale_choose (const SppBox *box, int width, int height,
                         const guint *scales, guint n_scales);
 
-/* bbox.c: R-CNN box regression. (dx, dy) move the centre by a fraction
+/* box-regression.c: R-CNN box regression. (dx, dy) move the centre by a fraction
  * of the width/height, (dw, dh) scale them by exp(); dw and dh are
  * capped at 4 (e^4 = 55x) so a wild regressor cannot make huge boxes. */
 #define SPP_BBOX_MAX_LOG_SCALE 4.0f

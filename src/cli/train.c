@@ -329,7 +329,7 @@ get_props (Train *t, guint index, const SppImage *frame, GError **error)
   return TRUE;
 }
 
-/* As the detector clips windows (src/bbox.c spp_bbox_clip). */
+/* As the detector clips windows (src/box-regression.c spp_bbox_clip). */
 static gboolean
 clip_box (SppBox *b, int width, int height)
 {

@@ -645,9 +645,13 @@ GST_START_TEST (test_async)
     g_usleep (10000);
   }
   fail_unless (sum.n > 0, "no detections in async mode");
-  fail_unless_equals_int (sum.n_propagated, sum.n);
-  fail_unless (sum.source_frame < i, "source frame %" G_GUINT64_FORMAT
-      " not before %u", sum.source_frame, i);
+  /* Usually the detections come from an earlier frame, moved: propagated.
+   * When the worker finished this very frame before it was sent on (a
+   * fast model, an idle machine), they are its own and not propagated. */
+  fail_unless (sum.source_frame <= i, "source frame %" G_GUINT64_FORMAT
+      " after %u", sum.source_frame, i);
+  fail_unless_equals_int (sum.n_propagated,
+      sum.source_frame < i ? sum.n : 0);
   gst_harness_teardown (h);
 }
 

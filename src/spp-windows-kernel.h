@@ -1,5 +1,5 @@
 /* Window-pooling kernels, compiled once per instruction set: included by
- * window-pool.c only, inside a #pragma GCC target region, with
+ * spp-windows.c only, inside a #pragma GCC target region, with
  * KERNEL (name) naming this copy's functions, STREAM_LINE (dst, src)
  * storing one 64-byte line without reading it first (a plain copy where
  * the set has no such store), STREAM_FENCE () ordering those stores, and

@@ -1,6 +1,6 @@
 /* The window pooler (pyramid-private.h says how it works): plans the
  * levels, works out each window's table reads once, and runs the kernels
- * of the best instruction set the CPU has (window-pool-kernel.h, compiled
+ * of the best instruction set the CPU has (spp-windows-kernel.h, compiled
  * once per set). */
 #include "pyramid-private.h"
 
@@ -411,7 +411,7 @@ run_reads (gpointer data, int begin, int end, int worker)
 #define STREAM_FENCE() ((void) 0)
 #define TRANSPOSE_BINS transpose_bins
 #define GATHER_CELLS gather_cells
-#include "window-pool-kernel.h"
+#include "spp-windows-kernel.h"
 #undef KERNEL
 #undef STREAM_LINE
 #undef STREAM_FENCE
@@ -427,7 +427,7 @@ TARGET_BEGIN ("avx2")
 #define STREAM_FENCE() _mm_sfence ()
 #define TRANSPOSE_BINS transpose_bins
 #define GATHER_CELLS gather_cells
-#include "window-pool-kernel.h"
+#include "spp-windows-kernel.h"
 #undef KERNEL
 #undef STREAM_LINE
 #undef TRANSPOSE_BINS
@@ -439,7 +439,7 @@ TARGET_BEGIN ("avx512f")
 #define STREAM_LINE(dst, src) _mm512_stream_ps ((dst), _mm512_loadu_ps (src))
 #define TRANSPOSE_BINS transpose_bins_avx512
 #define GATHER_CELLS gather_cells_avx512
-#include "window-pool-kernel.h"
+#include "spp-windows-kernel.h"
 #undef KERNEL
 #undef STREAM_LINE
 #undef STREAM_FENCE
