@@ -8,8 +8,8 @@
  *
  * Three ways a frame gets its detections:
  *  - inference frames (every inference-interval-th frame, async=false):
- *    proposals from the per-stream SppTracker, then the detector;
- *  - frames in between: the last detections shifted by the tracker's
+ *    proposals from the per-stream SppVideoProposals, then the detector;
+ *  - frames in between: the last detections shifted by the frames'
  *    global motion, marked propagated=TRUE with the source frame;
  *  - async=true: frames never wait; a worker thread infers on the newest
  *    frame and each frame gets the newest finished detections, shifted.
@@ -17,8 +17,8 @@
  * Threads: the streaming thread; the async worker; a model loader when
  * "model" changes while running. Settings sit under the object lock and
  * carry a generation number, so the thread that owns the detector applies
- * them once, before its next inference. The detector, the proposal
- * tracker and the engine swap sit under detect_lock (uncontended unless
+ * them once, before its next inference. The detector, the video
+ * proposals and the engine swap sit under detect_lock (uncontended unless
  * async is toggled while playing). */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -36,7 +36,7 @@
 #include "spp/error.h"
 #include "spp/model.h"
 #include "spp/proposals.h"
-#include "spp/tracker.h"
+#include "spp/video-proposals.h"
 
 #include "sppmeta.h"
 #include "gstsppdetect.h"
@@ -152,7 +152,7 @@ struct _GstSppDetect
   /* under detect_lock */
   GMutex detect_lock;
   Engine *engine;
-  SppTracker *tracker;          /* proposals, reused across frames */
+  SppVideoProposals *video_props; /* proposals, reused across frames */
   guint applied_gen;
   Settings applied;             /* the settings the engine now runs with */
   gint ema_us;                  /* smoothed inference time; atomic: the
@@ -169,7 +169,7 @@ struct _GstSppDetect
   guint64 frame_count;
   guint64 next_infer;
   guint qos_deferrals;
-  SppTracker *motion;           /* global motion, every frame */
+  SppVideoProposals *motion;           /* global motion, every frame */
   gboolean motion_stale;        /* frames went by without it */
   MotionEntry history[MOTION_HISTORY];
   MotionEntry cur_motion;
@@ -357,7 +357,7 @@ settings_copy (Settings * dst, const Settings * src)
   dst->object_class = g_strdupv (src->object_class);
 }
 
-/* Applies settings to the engine and tracker; under detect_lock */
+/* Applies settings to the engine and the proposals; under detect_lock */
 static void
 apply_settings (GstSppDetect * self, const Settings * s, gboolean new_engine)
 {
@@ -392,11 +392,11 @@ apply_settings (GstSppDetect * self, const Settings * s, gboolean new_engine)
   if (s->max_proposals > 0)
     params.max_boxes = s->max_proposals;
   params.n_threads = (guint) MAX (s->num_threads, 0);
-  if (self->tracker) {
-    spp_tracker_set_params (self->tracker, &params);
-    spp_tracker_set_interval (self->tracker, s->proposal_interval);
+  if (self->video_props) {
+    spp_video_proposals_set_params (self->video_props, &params);
+    spp_video_proposals_set_interval (self->video_props, s->proposal_interval);
   } else {
-    self->tracker = spp_tracker_new (&params, s->proposal_interval);
+    self->video_props = spp_video_proposals_new (&params, s->proposal_interval);
   }
 
   /* object-class: resolve labels against this model's */
@@ -481,7 +481,7 @@ run_inference (GstSppDetect * self, const SppImage * img, guint64 frame_no,
   const SppBox *boxes;
   guint n_boxes = 0, n_dets = 0;
   const SppDetection *dets = NULL;
-  SppTrackerAction action;
+  SppVideoProposalsAction action;
   gint64 t0 = g_get_monotonic_time (), dt;
   gboolean new_engine = FALSE;
 
@@ -508,7 +508,8 @@ run_inference (GstSppDetect * self, const SppImage * img, guint64 frame_no,
     self->applied_gen = gen;
   }
 
-  boxes = spp_tracker_update (self->tracker, img, TRUE, &n_boxes, &action,
+  boxes = spp_video_proposals_update (self->video_props, img, TRUE, &n_boxes,
+                                      &action,
       error);
   if (!boxes && error && *error)
     return FALSE;
@@ -544,8 +545,9 @@ run_inference (GstSppDetect * self, const SppImage * img, guint64 frame_no,
   }
   GST_LOG_OBJECT (self, "frame %" G_GUINT64_FORMAT ": %u proposals (%s), "
       "%u detections, %" G_GINT64_FORMAT " us", frame_no, n_boxes,
-      action == SPP_TRACKER_REUSED ? "reused" : action == SPP_TRACKER_SHIFTED
-      ? "shifted" : action == SPP_TRACKER_PARTIAL ? "partial" : "recomputed",
+      action == SPP_VIDEO_PROPOSALS_REUSED ? "reused" :
+      action == SPP_VIDEO_PROPOSALS_SHIFTED ? "shifted" :
+      action == SPP_VIDEO_PROPOSALS_PARTIAL ? "partial" : "recomputed",
       n_dets, dt);
   return TRUE;
 }
@@ -758,14 +760,14 @@ update_motion (GstSppDetect * self, const SppImage * img, guint64 frame_no,
   }
   if (self->motion_stale) {
     /* Its last frame is not the previous one: start afresh */
-    spp_tracker_reset (self->motion);
+    spp_video_proposals_reset (self->motion);
     self->motion_stale = FALSE;
   }
-  spp_tracker_update (self->motion, img, FALSE, NULL, NULL, &err);
+  spp_video_proposals_update (self->motion, img, FALSE, NULL, NULL, &err);
   if (err)
     GST_DEBUG_OBJECT (self, "motion: %s", err->message);
   else
-    cut = spp_tracker_get_motion (self->motion, &dx, &dy);
+    cut = spp_video_proposals_get_motion (self->motion, &dx, &dy);
   if (frame_no == 0)
     cut = FALSE;
   if (cut)
@@ -876,8 +878,8 @@ forget_stream (GstSppDetect * self)
   self->have_results = FALSE;
   g_mutex_unlock (&self->results_lock);
   g_mutex_lock (&self->detect_lock);
-  if (self->tracker)
-    spp_tracker_reset (self->tracker);
+  if (self->video_props)
+    spp_video_proposals_reset (self->video_props);
   g_mutex_unlock (&self->detect_lock);
   self->motion_stale = TRUE;
   self->next_infer = self->frame_count;
@@ -1020,7 +1022,7 @@ gst_spp_detect_start (GstBaseTransform * trans)
   g_mutex_unlock (&self->detect_lock);
 
   spp_proposal_params_init (&params);
-  self->motion = spp_tracker_new (&params, 1);
+  self->motion = spp_video_proposals_new (&params, 1);
   self->motion_stale = FALSE;
   memset (&self->cur_motion, 0, sizeof (self->cur_motion));
   for (guint i = 0; i < MOTION_HISTORY; i++)
@@ -1063,9 +1065,9 @@ gst_spp_detect_stop (GstBaseTransform * trans)
 
   g_mutex_lock (&self->detect_lock);
   g_clear_pointer (&self->engine, engine_free);
-  g_clear_pointer (&self->tracker, spp_tracker_free);
+  g_clear_pointer (&self->video_props, spp_video_proposals_free);
   g_mutex_unlock (&self->detect_lock);
-  g_clear_pointer (&self->motion, spp_tracker_free);
+  g_clear_pointer (&self->motion, spp_video_proposals_free);
   gst_video_info_init (&self->info);
   return TRUE;
 }
@@ -1322,10 +1324,10 @@ gst_spp_detect_finalize (GObject * object)
   stop_worker (self);
   engine_free (self->pending_engine);
   engine_free (self->engine);
-  if (self->tracker)
-    spp_tracker_free (self->tracker);
+  if (self->video_props)
+    spp_video_proposals_free (self->video_props);
   if (self->motion)
-    spp_tracker_free (self->motion);
+    spp_video_proposals_free (self->motion);
   g_free (self->model_path);
   g_free (self->active_model);
   settings_clear (&self->settings);

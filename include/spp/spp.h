@@ -9,5 +9,5 @@
 #include "spp/net.h"
 #include "spp/pyramid.h"
 #include "spp/proposals.h"
-#include "spp/tracker.h"
+#include "spp/video-proposals.h"
 #include "spp/detector.h"

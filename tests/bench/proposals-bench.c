@@ -17,12 +17,12 @@
  * (mean over frames), and, for reference, the same recall of each full
  * run by the previous frame's full run (selective search's own
  * frame-to-frame consistency). */
+#include "spp/proposals.h"
+#include "spp/video-proposals.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "spp/proposals.h"
-#include "spp/tracker.h"
 
 #include <time.h>
 
@@ -86,9 +86,9 @@ synth_frame (guint8 *f, int w, int h, int t)
 typedef struct {
   int interval;
   gboolean full; /* partial key frames off */
-  SppTracker *tr;
+  SppVideoProposals *tr;
   double t, c, rec_sum, rec_min, boxes;
-  int counts[SPP_TRACKER_PARTIAL + 1];
+  int counts[SPP_VIDEO_PROPOSALS_PARTIAL + 1];
 } Run;
 
 int
@@ -137,8 +137,8 @@ main (int argc, char **argv)
       fprintf (stderr, "proposals-bench: interval must be >= 1\n");
       return 2;
     }
-    runs[k].tr = spp_tracker_new (&p, (guint) runs[k].interval);
-    spp_tracker_set_partial (runs[k].tr, !runs[k].full);
+    runs[k].tr = spp_video_proposals_new (&p, (guint)runs[k].interval);
+    spp_video_proposals_set_partial (runs[k].tr, !runs[k].full);
     runs[k].rec_min = 1;
   }
   gsize fsz = (gsize) w * h * 3;
@@ -170,10 +170,10 @@ main (int argc, char **argv)
     for (int k = 0; k < n_runs; k++) {
       Run *r = &runs[k];
       guint nt = 0;
-      SppTrackerAction act;
+      SppVideoProposalsAction act;
       double t1 = now (), u1 = cpu ();
-      const SppBox *tb = spp_tracker_update (r->tr, &img, TRUE, &nt, &act,
-                                             &err);
+      const SppBox *tb
+          = spp_video_proposals_update (r->tr, &img, TRUE, &nt, &act, &err);
       r->t += now () - t1;
       r->c += cpu () - u1;
       if (tb == NULL) {
@@ -216,10 +216,11 @@ main (int argc, char **argv)
             k ? "," : "", r->interval, r->full ? "false" : "true",
             1e3 * r->t / done, 1e3 * r->c / done, t_full / MAX (r->t, 1e-9),
             c_full / MAX (r->c, 1e-9), r->rec_sum / done, r->rec_min,
-            r->boxes / done, r->counts[SPP_TRACKER_REUSED],
-            r->counts[SPP_TRACKER_SHIFTED], r->counts[SPP_TRACKER_RECOMPUTED],
-            r->counts[SPP_TRACKER_PARTIAL]);
-    spp_tracker_free (r->tr);
+            r->boxes / done, r->counts[SPP_VIDEO_PROPOSALS_REUSED],
+            r->counts[SPP_VIDEO_PROPOSALS_SHIFTED],
+            r->counts[SPP_VIDEO_PROPOSALS_RECOMPUTED],
+            r->counts[SPP_VIDEO_PROPOSALS_PARTIAL]);
+    spp_video_proposals_free (r->tr);
   }
   printf ("]}\n");
   g_free (prev_full);

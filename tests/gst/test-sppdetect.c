@@ -270,7 +270,7 @@ GST_START_TEST (test_matches_library)
     GstVideoFrame frame;
     SppImage img = { 0 };
     SppProposalParams params;
-    SppTracker *tracker;
+    SppVideoProposals *tracker;
     SppDetector *det;
     const SppBox *boxes;
     const SppDetection *dets;
@@ -304,12 +304,13 @@ GST_START_TEST (test_matches_library)
     spp_proposal_params_init (&params);
     spp_model_get_proposal_params (model, &params);
     params.mode = SPP_PROPOSAL_FAST;
-    tracker = spp_tracker_new (&params, 10);
+    tracker = spp_video_proposals_new (&params, 10);
     det = spp_detector_new (model, &error);
     fail_unless (det != NULL);
     spp_detector_set_threshold (det, 0.0f);
     spp_detector_set_nms_threshold (det, 0.3f);
-    boxes = spp_tracker_update (tracker, &img, TRUE, &n_boxes, NULL, &error);
+    boxes = spp_video_proposals_update (tracker, &img, TRUE, &n_boxes, NULL,
+                                        &error);
     fail_unless (boxes != NULL, "%s", error ? error->message : "");
     fail_unless (spp_detector_detect (det, &img, boxes, n_boxes, &dets,
             &n_dets, &error));
@@ -344,7 +345,7 @@ GST_START_TEST (test_matches_library)
           b->label_id, b->confidence, b->x0, b->y0, b->x1, b->y1);
     }
     spp_detector_free (det);
-    spp_tracker_free (tracker);
+    spp_video_proposals_free (tracker);
     gst_buffer_unref (copy);
     gst_buffer_unref (out);
     gst_harness_teardown (h);

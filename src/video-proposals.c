@@ -3,7 +3,7 @@
  * frame's boxes follow the global translation estimated on small luma
  * thumbnails. With a still camera, key frames re-run selective search
  * only around what changed (a difference mask). */
-#include "spp/tracker.h"
+#include "spp/video-proposals.h"
 #include "spp/error.h"
 
 #include <math.h>
@@ -33,8 +33,8 @@
 /* Pool and hand-out. Selective search's top-N cut is a random draw among
  * about 1.6 N candidates (docs/method.md 4, ranking), and both the
  * candidates and the draw vary frame to frame with noise, so the tracker
- * keeps up to POOL_FACTOR * max_boxes candidates of its last few runs and hands out
- * max_boxes of them that cover the pool: greedily in rank order, skipping
+ * keeps up to POOL_FACTOR * max_boxes candidates of its last few runs and hands
+ * out max_boxes of them that cover the pool: greedily in rank order, skipping
  * a box within DIVERSE_IOU of one already taken while others are left.
  * On vtest.avi this lifts the recall of the next frames' own runs from
  * 0.92 to 0.98 at interval 10 (docs/performance.md). */
@@ -58,7 +58,7 @@
  * straddle a changed area are never redone by a partial run. */
 #define FULL_EVERY 4
 
-struct _SppTracker {
+struct _SppVideoProposals {
   SppProposalParams params;
   guint interval;
 
@@ -98,10 +98,10 @@ struct _SppTracker {
   guint8 ref[THUMB_MAX * THUMB_MAX];
 };
 
-SppTracker *
-spp_tracker_new (const SppProposalParams *params, guint interval)
+SppVideoProposals *
+spp_video_proposals_new (const SppProposalParams *params, guint interval)
 {
-  SppTracker *t = g_new0 (SppTracker, 1);
+  SppVideoProposals *t = g_new0 (SppVideoProposals, 1);
   if (params)
     t->params = *params;
   else
@@ -112,7 +112,7 @@ spp_tracker_new (const SppProposalParams *params, guint interval)
 }
 
 void
-spp_tracker_free (SppTracker *tracker)
+spp_video_proposals_free (SppVideoProposals *tracker)
 {
   if (tracker == NULL)
     return;
@@ -125,7 +125,8 @@ spp_tracker_free (SppTracker *tracker)
 }
 
 void
-spp_tracker_set_params (SppTracker *tracker, const SppProposalParams *params)
+spp_video_proposals_set_params (SppVideoProposals *tracker,
+                                const SppProposalParams *params)
 {
   g_return_if_fail (tracker != NULL && params != NULL);
   tracker->params = *params;
@@ -134,21 +135,21 @@ spp_tracker_set_params (SppTracker *tracker, const SppProposalParams *params)
 }
 
 void
-spp_tracker_set_interval (SppTracker *tracker, guint interval)
+spp_video_proposals_set_interval (SppVideoProposals *tracker, guint interval)
 {
   g_return_if_fail (tracker != NULL);
   tracker->interval = MAX (interval, 1u);
 }
 
 void
-spp_tracker_set_partial (SppTracker *tracker, gboolean partial)
+spp_video_proposals_set_partial (SppVideoProposals *tracker, gboolean partial)
 {
   g_return_if_fail (tracker != NULL);
   tracker->partial = partial;
 }
 
 void
-spp_tracker_reset (SppTracker *tracker)
+spp_video_proposals_reset (SppVideoProposals *tracker)
 {
   g_return_if_fail (tracker != NULL);
   tracker->have_prev = FALSE;
@@ -161,7 +162,8 @@ spp_tracker_reset (SppTracker *tracker)
 }
 
 gboolean
-spp_tracker_get_motion (const SppTracker *tracker, float *dx, float *dy)
+spp_video_proposals_get_motion (const SppVideoProposals *tracker, float *dx,
+                                float *dy)
 {
   g_return_val_if_fail (tracker != NULL, FALSE);
   if (dx)
@@ -185,10 +187,10 @@ mad (const guint8 *prev, const guint8 *cur, int w, int h, int dx, int dy)
     const guint8 *c = cur + y * w, *p = prev + (y - dy) * w - dx;
     guint32 rs = 0;
     for (int x = x0; x < x1; x++)
-      rs += (guint32) abs ((int) c[x] - (int) p[x]);
+      rs += (guint32)abs ((int)c[x] - (int)p[x]);
     sum += rs;
   }
-  return (float) sum / ((float) (x1 - x0) * (y1 - y0));
+  return (float)sum / ((float)(x1 - x0) * (y1 - y0));
 }
 
 static void
@@ -227,7 +229,7 @@ subpixel (float a, float b, float c)
 
 /* Thumbnail, half thumbnail and histogram of @frame into buffer @i. */
 static gboolean
-make_thumb (SppTracker *t, const SppImage *frame, int i, GError **error)
+make_thumb (SppVideoProposals *t, const SppImage *frame, int i, GError **error)
 {
   if (!spp_image_resize_rgb (frame, t->rgb, t->tw, t->th, t->tw * 3, error))
     return FALSE;
@@ -237,15 +239,15 @@ make_thumb (SppTracker *t, const SppImage *frame, int i, GError **error)
   memset (hist, 0, sizeof (float) * HIST_BINS);
   for (int p = 0; p < n; p++) {
     const guint8 *q = t->rgb + 3 * p;
-    l[p] = (guint8) ((77 * q[0] + 150 * q[1] + 29 * q[2] + 128) >> 8);
+    l[p] = (guint8)((77 * q[0] + 150 * q[1] + 29 * q[2] + 128) >> 8);
     hist[l[p] * HIST_BINS / 256] += 1.0f / n;
   }
   int hw = t->tw / 2, hh = t->th / 2;
   for (int y = 0; y < hh; y++)
     for (int x = 0; x < hw; x++) {
       const guint8 *a = l + 2 * y * t->tw + 2 * x;
-      t->half[i][y * hw + x] =
-          (guint8) ((a[0] + a[1] + a[t->tw] + a[t->tw + 1] + 2) >> 2);
+      t->half[i][y * hw + x]
+          = (guint8)((a[0] + a[1] + a[t->tw] + a[t->tw + 1] + 2) >> 2);
     }
   return TRUE;
 }
@@ -253,7 +255,7 @@ make_thumb (SppTracker *t, const SppImage *frame, int i, GError **error)
 /* Global translation prev -> cur in frame pixels, and whether it is a
  * cut. */
 static void
-estimate_motion (SppTracker *t, float *dx, float *dy, gboolean *cut)
+estimate_motion (SppVideoProposals *t, float *dx, float *dy, gboolean *cut)
 {
   int p = 1 - t->cur, c = t->cur;
   float hd = 0;
@@ -271,10 +273,10 @@ estimate_motion (SppTracker *t, float *dx, float *dy, gboolean *cut)
   }
   int bx, by;
   float best;
-  search (t->half[p], t->half[c], tw / 2, th / 2, 0, 0, COARSE_RANGE, &bx,
-          &by, &best);
-  search (t->luma[p], t->luma[c], tw, th, 2 * bx, 2 * by, FINE_RANGE, &bx,
-          &by, &best);
+  search (t->half[p], t->half[c], tw / 2, th / 2, 0, 0, COARSE_RANGE, &bx, &by,
+          &best);
+  search (t->luma[p], t->luma[c], tw, th, 2 * bx, 2 * by, FINE_RANGE, &bx, &by,
+          &best);
   if (best > CUT_MAD) {
     *cut = TRUE;
     return;
@@ -283,8 +285,8 @@ estimate_motion (SppTracker *t, float *dx, float *dy, gboolean *cut)
                        mad (t->luma[p], t->luma[c], tw, th, bx + 1, by));
   float sy = subpixel (mad (t->luma[p], t->luma[c], tw, th, bx, by - 1), best,
                        mad (t->luma[p], t->luma[c], tw, th, bx, by + 1));
-  *dx = (bx + sx) * (float) t->frame_w / tw;
-  *dy = (by + sy) * (float) t->frame_h / th;
+  *dx = (bx + sx) * (float)t->frame_w / tw;
+  *dy = (by + sy) * (float)t->frame_h / th;
   if (fabsf (*dx) < DEAD_ZONE)
     *dx = 0;
   if (fabsf (*dy) < DEAD_ZONE)
@@ -294,7 +296,7 @@ estimate_motion (SppTracker *t, float *dx, float *dy, gboolean *cut)
 /* How many candidates the pool holds (0 stays 0, so that selective
  * search rejects it as it would without the tracker). */
 static guint
-pool_cap (const SppTracker *t)
+pool_cap (const SppVideoProposals *t)
 {
   guint m = t->params.max_boxes;
   return m > G_MAXUINT / POOL_FACTOR ? G_MAXUINT : m * POOL_FACTOR;
@@ -318,7 +320,7 @@ overlaps (const SppBox *a, const SppBox *b, float tau)
  * within DIVERSE_IOU of an earlier pick, then the skipped ones in rank
  * order while there is room. */
 static void
-select_boxes (SppTracker *t)
+select_boxes (SppVideoProposals *t)
 {
   guint n = t->n_pool, max = MAX (t->params.max_boxes, 1u);
   guint m = 0;
@@ -335,8 +337,8 @@ select_boxes (SppTracker *t)
    * a close one. The own cell goes first: a close pick is most often
    * there, and most candidates of a pool of several runs have one. */
   const float tau = DIVERSE_IOU, k = (1 - tau) / tau;
-  float cw = MAX (t->frame_w / (float) GRID, 1.0f);
-  float ch = MAX (t->frame_h / (float) GRID, 1.0f);
+  float cw = MAX (t->frame_w / (float)GRID, 1.0f);
+  float ch = MAX (t->frame_h / (float)GRID, 1.0f);
   int head[GRID * GRID];
   g_autofree int *next = g_new (int, n);
   g_autofree guint8 *taken = g_new0 (guint8, n);
@@ -344,15 +346,15 @@ select_boxes (SppTracker *t)
     head[c] = -1;
   for (guint i = 0; i < n && m < max; i++) {
     const SppBox *b = &t->pool[i];
-    int cx = CLAMP ((int) (b->x / cw), 0, GRID - 1);
-    int cy = CLAMP ((int) (b->y / ch), 0, GRID - 1);
+    int cx = CLAMP ((int)(b->x / cw), 0, GRID - 1);
+    int cy = CLAMP ((int)(b->y / ch), 0, GRID - 1);
     gboolean near = FALSE;
     for (int j = head[cy * GRID + cx]; j >= 0 && !near; j = next[j])
       near = overlaps (b, &t->pool[j], tau);
-    int x0 = CLAMP ((int) ((b->x - k * b->w) / cw), 0, GRID - 1);
-    int x1 = CLAMP ((int) ((b->x + k * b->w) / cw), 0, GRID - 1);
-    int y0 = CLAMP ((int) ((b->y - k * b->h) / ch), 0, GRID - 1);
-    int y1 = CLAMP ((int) ((b->y + k * b->h) / ch), 0, GRID - 1);
+    int x0 = CLAMP ((int)((b->x - k * b->w) / cw), 0, GRID - 1);
+    int x1 = CLAMP ((int)((b->x + k * b->w) / cw), 0, GRID - 1);
+    int y0 = CLAMP ((int)((b->y - k * b->h) / ch), 0, GRID - 1);
+    int y1 = CLAMP ((int)((b->y + k * b->h) / ch), 0, GRID - 1);
     for (int y = y0; y <= y1 && !near; y++)
       for (int x = x0; x <= x1 && !near; x++)
         if (x != cx || y != cy)
@@ -361,7 +363,7 @@ select_boxes (SppTracker *t)
     if (near)
       continue;
     next[i] = head[cy * GRID + cx];
-    head[cy * GRID + cx] = (int) i;
+    head[cy * GRID + cx] = (int)i;
     taken[i] = 1;
     t->key[m++] = *b;
   }
@@ -388,7 +390,7 @@ cmp_gen (const Cand *p, const Cand *q)
 {
   if (p->gen == q->gen)
     return 0;
-  return (gint32) (p->gen - q->gen) > 0 ? -1 : 1;
+  return (gint32)(p->gen - q->gen) > 0 ? -1 : 1;
 }
 
 /* Newest key frame first, then rank: what stays when the pool is full. */
@@ -438,8 +440,8 @@ add_run (GArray *cands, const SppBox *b, guint n, guint32 gen, float ox,
         || ((cut_sides & 4) && b[j].x + b[j].w > cw - tol)
         || ((cut_sides & 8) && b[j].y + b[j].h > ch - tol))
       continue;
-    Cand c = { { b[j].x + ox, b[j].y + oy, b[j].w, b[j].h },
-               (float) j / n, gen };
+    Cand c
+        = { { b[j].x + ox, b[j].y + oy, b[j].w, b[j].h }, (float)j / n, gen };
     g_array_append_val (cands, c);
   }
 }
@@ -506,7 +508,7 @@ component_rects (const guint8 *grown, int bw, int bh, Rect *rects)
  * count (0: nothing changed), or -1 when more than MAX_PARTIAL_AREA of
  * the frame would have to be searched again. */
 static int
-change_rects (const SppTracker *t, Rect *thumb, Rect *px)
+change_rects (const SppVideoProposals *t, Rect *thumb, Rect *px)
 {
   int tw = t->tw, th = t->th;
   int bw = (tw + BLOCK - 1) / BLOCK, bh = (th + BLOCK - 1) / BLOCK;
@@ -519,7 +521,7 @@ change_rects (const SppTracker *t, Rect *thumb, Rect *px)
       guint sum = 0;
       for (int y = by * BLOCK; y < y1; y++)
         for (int x = bx * BLOCK; x < x1; x++)
-          sum += (guint) abs ((int) cur[y * tw + x] - (int) t->ref[y * tw + x]);
+          sum += (guint)abs ((int)cur[y * tw + x] - (int)t->ref[y * tw + x]);
       int area = (x1 - bx * BLOCK) * (y1 - by * BLOCK);
       changed[by * bw + bx] = sum > CHANGE_MAD * area;
       any |= changed[by * bw + bx];
@@ -542,14 +544,14 @@ change_rects (const SppTracker *t, Rect *thumb, Rect *px)
     area += (r[i].x1 - r[i].x0) * (r[i].y1 - r[i].y0);
   if (n < 0 || area > MAX_PARTIAL_AREA * bw * bh)
     return -1;
-  float fx = (float) t->frame_w / tw, fy = (float) t->frame_h / th;
+  float fx = (float)t->frame_w / tw, fy = (float)t->frame_h / th;
   for (int i = 0; i < n; i++) {
-    thumb[i] = (Rect) { r[i].x0 * BLOCK, r[i].y0 * BLOCK,
-                        MIN (r[i].x1 * BLOCK, tw), MIN (r[i].y1 * BLOCK, th) };
-    px[i] = (Rect) { (int) floorf (thumb[i].x0 * fx) & ~1,
-                     (int) floorf (thumb[i].y0 * fy) & ~1,
-                     MIN (t->frame_w, (int) ceilf (thumb[i].x1 * fx)),
-                     MIN (t->frame_h, (int) ceilf (thumb[i].y1 * fy)) };
+    thumb[i] = (Rect){ r[i].x0 * BLOCK, r[i].y0 * BLOCK,
+                       MIN (r[i].x1 * BLOCK, tw), MIN (r[i].y1 * BLOCK, th) };
+    px[i] = (Rect){ (int)floorf (thumb[i].x0 * fx) & ~1,
+                    (int)floorf (thumb[i].y0 * fy) & ~1,
+                    MIN (t->frame_w, (int)ceilf (thumb[i].x1 * fx)),
+                    MIN (t->frame_h, (int)ceilf (thumb[i].y1 * fy)) };
   }
   return n;
 }
@@ -564,31 +566,31 @@ crop_view (const SppImage *frame, const Rect *r)
   c.width = r->x1 - x;
   c.height = r->y1 - y;
   switch (frame->format) {
-    case SPP_PIXEL_RGB:
-    case SPP_PIXEL_BGR:
-      c.planes[0] += (gsize) y * frame->strides[0] + 3 * x;
-      break;
-    case SPP_PIXEL_RGBX:
-    case SPP_PIXEL_BGRX:
-    case SPP_PIXEL_RGBA:
-    case SPP_PIXEL_BGRA:
-      c.planes[0] += (gsize) y * frame->strides[0] + 4 * x;
-      break;
-    case SPP_PIXEL_YUY2:
-      c.planes[0] += (gsize) y * frame->strides[0] + 2 * x;
-      break;
-    case SPP_PIXEL_GRAY8:
-      c.planes[0] += (gsize) y * frame->strides[0] + x;
-      break;
-    case SPP_PIXEL_I420:
-      c.planes[0] += (gsize) y * frame->strides[0] + x;
-      c.planes[1] += (gsize) (y / 2) * frame->strides[1] + x / 2;
-      c.planes[2] += (gsize) (y / 2) * frame->strides[2] + x / 2;
-      break;
-    case SPP_PIXEL_NV12:
-      c.planes[0] += (gsize) y * frame->strides[0] + x;
-      c.planes[1] += (gsize) (y / 2) * frame->strides[1] + x;
-      break;
+  case SPP_PIXEL_RGB:
+  case SPP_PIXEL_BGR:
+    c.planes[0] += (gsize)y * frame->strides[0] + 3 * x;
+    break;
+  case SPP_PIXEL_RGBX:
+  case SPP_PIXEL_BGRX:
+  case SPP_PIXEL_RGBA:
+  case SPP_PIXEL_BGRA:
+    c.planes[0] += (gsize)y * frame->strides[0] + 4 * x;
+    break;
+  case SPP_PIXEL_YUY2:
+    c.planes[0] += (gsize)y * frame->strides[0] + 2 * x;
+    break;
+  case SPP_PIXEL_GRAY8:
+    c.planes[0] += (gsize)y * frame->strides[0] + x;
+    break;
+  case SPP_PIXEL_I420:
+    c.planes[0] += (gsize)y * frame->strides[0] + x;
+    c.planes[1] += (gsize)(y / 2) * frame->strides[1] + x / 2;
+    c.planes[2] += (gsize)(y / 2) * frame->strides[2] + x / 2;
+    break;
+  case SPP_PIXEL_NV12:
+    c.planes[0] += (gsize)y * frame->strides[0] + x;
+    c.planes[1] += (gsize)(y / 2) * frame->strides[1] + x;
+    break;
   }
   return c;
 }
@@ -601,8 +603,8 @@ crop_view (const SppImage *frame, const Rect *r)
  * frame-to-frame variation better than any one run. Sets *@act to
  * REUSED (partial runs on, nothing changed), PARTIAL or RECOMPUTED. */
 static gboolean
-key_frame (SppTracker *t, const SppImage *frame, SppTrackerAction *act,
-           GError **error)
+key_frame (SppVideoProposals *t, const SppImage *frame,
+           SppVideoProposalsAction *act, GError **error)
 {
   Rect thumb[MAX_RECTS], px[MAX_RECTS];
   /* -1: no usable change mask, every old box goes. */
@@ -615,15 +617,15 @@ key_frame (SppTracker *t, const SppImage *frame, SppTrackerAction *act,
     t->since_key = 0;
     memcpy (t->out, t->key, t->n_key * sizeof (SppBox));
     t->n_out = t->n_key;
-    *act = SPP_TRACKER_REUSED;
+    *act = SPP_VIDEO_PROPOSALS_REUSED;
     return TRUE;
   }
-  gboolean full = n_rects <= 0 || !t->partial
-                  || t->keys_since_full + 1 >= FULL_EVERY;
+  gboolean full
+      = n_rects <= 0 || !t->partial || t->keys_since_full + 1 >= FULL_EVERY;
 
   guint cap = pool_cap (t);
-  g_autoptr (GArray) cands = g_array_sized_new (FALSE, FALSE, sizeof (Cand),
-                                                t->n_pool);
+  g_autoptr (GArray) cands
+      = g_array_sized_new (FALSE, FALSE, sizeof (Cand), t->n_pool);
   /* Old boxes stay, inside changed areas as well: what moved through an
    * area mostly leaves it as it was, and the oldest go first anyway. */
   for (guint i = 0; i < t->n_pool && n_rects >= 0; i++) {
@@ -639,33 +641,33 @@ key_frame (SppTracker *t, const SppImage *frame, SppTrackerAction *act,
     if (b == NULL)
       return FALSE;
     add_run (cands, b, n, gen, 0, 0, 0, 0, 0, 0);
-    memcpy (t->ref, t->luma[t->cur], (gsize) t->tw * t->th);
+    memcpy (t->ref, t->luma[t->cur], (gsize)t->tw * t->th);
     t->keys_since_full = 0;
-    *act = SPP_TRACKER_RECOMPUTED;
+    *act = SPP_VIDEO_PROPOSALS_RECOMPUTED;
   } else {
     /* Crops run at the full run's scale (selective search is not scale
      * invariant, docs/method.md 4). */
     int W = t->frame_w, H = t->frame_h;
-    double scale = MIN (1.0, (double) t->params.work_size / MAX (W, H));
+    double scale = MIN (1.0, (double)t->params.work_size / MAX (W, H));
     for (int r = 0; r < n_rects; r++) {
       SppImage crop = crop_view (frame, &px[r]);
-      p.work_size = MAX (1u, (guint) lround (MAX (crop.width, crop.height)
-                                             * scale));
+      p.work_size
+          = MAX (1u, (guint)lround (MAX (crop.width, crop.height) * scale));
       guint n = 0;
       g_autofree SppBox *b = spp_proposals_compute (&crop, &p, &n, error);
       if (b == NULL)
         return FALSE;
-      guint sides = (px[r].x0 > 0) | (px[r].y0 > 0) << 1
-                    | (px[r].x1 < W) << 2 | (px[r].y1 < H) << 3;
-      add_run (cands, b, n, gen, px[r].x0, px[r].y0, crop.width,
-               crop.height, sides, 1.5f / (float) scale);
+      guint sides = (px[r].x0 > 0) | (px[r].y0 > 0) << 1 | (px[r].x1 < W) << 2
+                    | (px[r].y1 < H) << 3;
+      add_run (cands, b, n, gen, px[r].x0, px[r].y0, crop.width, crop.height,
+               sides, 1.5f / (float)scale);
       for (int y = thumb[r].y0; y < thumb[r].y1; y++)
         memcpy (t->ref + y * t->tw + thumb[r].x0,
                 t->luma[t->cur] + y * t->tw + thumb[r].x0,
                 thumb[r].x1 - thumb[r].x0);
     }
     t->keys_since_full++;
-    *act = SPP_TRACKER_PARTIAL;
+    *act = SPP_VIDEO_PROPOSALS_PARTIAL;
   }
 
   /* A box that an older run found as well counts once, as the newest. */
@@ -673,8 +675,9 @@ key_frame (SppTracker *t, const SppImage *frame, SppTrackerAction *act,
   guint u = 0;
   for (guint i = 0; i < cands->len; i++) {
     const Cand *c = &g_array_index (cands, Cand, i);
-    if (u > 0 && !memcmp (&g_array_index (cands, Cand, u - 1).box, &c->box,
-                          sizeof (SppBox)))
+    if (u > 0
+        && !memcmp (&g_array_index (cands, Cand, u - 1).box, &c->box,
+                    sizeof (SppBox)))
       continue;
     g_array_index (cands, Cand, u++) = *c;
   }
@@ -716,12 +719,12 @@ key_frame (SppTracker *t, const SppImage *frame, SppTrackerAction *act,
 /* The key boxes moved by the accumulated motion, clipped; returns the
  * fraction that had to be dropped. */
 static float
-shift_boxes (SppTracker *t)
+shift_boxes (SppVideoProposals *t)
 {
   float W = t->frame_w, H = t->frame_h;
   /* min_size is in working-image pixels (proposals.h). */
   float longer = MAX (W, H);
-  float work = MIN ((float) t->params.work_size, longer);
+  float work = MIN ((float)t->params.work_size, longer);
   float min_px = t->params.min_size * longer / MAX (work, 1.0f);
   guint m = 0;
   for (guint i = 0; i < t->n_key; i++) {
@@ -734,19 +737,19 @@ shift_boxes (SppTracker *t)
     if (cw < min_px || ch < min_px
         || cw * ch < (1.0f - MAX_OUTSIDE) * k->w * k->h)
       continue;
-    t->out[m++] = (SppBox) { cx0, cy0, cw, ch };
+    t->out[m++] = (SppBox){ cx0, cy0, cw, ch };
   }
   t->n_out = m;
-  return t->n_key ? 1.0f - (float) m / t->n_key : 0.0f;
+  return t->n_key ? 1.0f - (float)m / t->n_key : 0.0f;
 }
 
 const SppBox *
-spp_tracker_update (SppTracker *tracker, const SppImage *frame,
-                    gboolean need_boxes, guint *n_boxes,
-                    SppTrackerAction *action, GError **error)
+spp_video_proposals_update (SppVideoProposals *tracker, const SppImage *frame,
+                            gboolean need_boxes, guint *n_boxes,
+                            SppVideoProposalsAction *action, GError **error)
 {
   g_return_val_if_fail (tracker != NULL, NULL);
-  SppTracker *t = tracker;
+  SppVideoProposals *t = tracker;
   if (n_boxes)
     *n_boxes = 0;
   if (!spp_image_validate (frame, error))
@@ -756,9 +759,9 @@ spp_tracker_update (SppTracker *tracker, const SppImage *frame,
                           || frame->height != t->frame_h;
   if (new_geometry) {
     int longer = MAX (frame->width, frame->height);
-    double s = longer > THUMB_MAX ? (double) THUMB_MAX / longer : 1.0;
-    int tw = MAX (1, (int) lround (frame->width * s));
-    int th = MAX (1, (int) lround (frame->height * s));
+    double s = longer > THUMB_MAX ? (double)THUMB_MAX / longer : 1.0;
+    int tw = MAX (1, (int)lround (frame->width * s));
+    int th = MAX (1, (int)lround (frame->height * s));
     t->tw = tw;
     t->th = th;
   }
@@ -797,24 +800,26 @@ spp_tracker_update (SppTracker *tracker, const SppImage *frame,
     return NULL;
   }
 
-  SppTrackerAction act;
+  SppVideoProposalsAction act;
   if (!t->have_key || t->since_key >= t->interval) {
-    act = SPP_TRACKER_RECOMPUTED;
+    act = SPP_VIDEO_PROPOSALS_RECOMPUTED;
   } else if (dx == 0 && dy == 0 && t->last_out_valid) {
-    act = SPP_TRACKER_REUSED;
+    act = SPP_VIDEO_PROPOSALS_REUSED;
   } else {
-    act = SPP_TRACKER_SHIFTED;
+    act = SPP_VIDEO_PROPOSALS_SHIFTED;
     if (shift_boxes (t) > MAX_LOST)
-      act = SPP_TRACKER_RECOMPUTED;
+      act = SPP_VIDEO_PROPOSALS_RECOMPUTED;
   }
-  if (act == SPP_TRACKER_RECOMPUTED && !key_frame (t, frame, &act, error)) {
+  if (act == SPP_VIDEO_PROPOSALS_RECOMPUTED
+      && !key_frame (t, frame, &act, error)) {
     t->last_out_valid = FALSE;
     return NULL;
   }
   g_debug ("tracker: %s, motion %.2f,%.2f, %u boxes",
-           act == SPP_TRACKER_RECOMPUTED ? "recomputed"
-           : act == SPP_TRACKER_PARTIAL ? "partial"
-           : act == SPP_TRACKER_SHIFTED ? "shifted" : "reused",
+           act == SPP_VIDEO_PROPOSALS_RECOMPUTED ? "recomputed"
+           : act == SPP_VIDEO_PROPOSALS_PARTIAL  ? "partial"
+           : act == SPP_VIDEO_PROPOSALS_SHIFTED  ? "shifted"
+                                                 : "reused",
            dx, dy, t->n_out);
   t->last_out_valid = TRUE;
   if (n_boxes)
