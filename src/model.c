@@ -1241,6 +1241,8 @@ spp_model_describe (const SppModel *m)
                             m->thresholds[i]);
   g_string_append_printf (s, "\nbox regression: %s\nnms: %.2f\n",
                           m->bbox_w ? "yes" : "no", m->nms);
+  if (m->box_vote > 0)
+    g_string_append_printf (s, "box voting: IoU %.2f\n", m->box_vote);
   if (m->proposal_min_size || m->proposal_max_boxes)
     g_string_append_printf (s, "proposals: min size %u, max %u\n",
                             m->proposal_min_size, m->proposal_max_boxes);

@@ -121,6 +121,7 @@ with tempfile.TemporaryDirectory() as d:
     info = run("info", out[0]).stdout
     assert "classes: 2 red" in info and "box regression: yes" in info, info
     assert "max 300" in info, info    # proposals.max_boxes for detection
+    assert "box voting" not in info, info    # off unless asked for
     e = json.loads(run("eval", "--model", out[0], "--split", "test",
                        "--json", ann).stdout)
     print("test split:", e["map"], e["map_50_95"],
