@@ -17,7 +17,9 @@
 
 import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { initBackend, loadNanodet, gflSide, MEAN_BGR, STD_BGR, REG_MAX } from './nanodet_common.mjs';
+import {
+  initBackend, loadNanodet, gflSide, nmsBy, MEAN_BGR, STD_BGR, REG_MAX,
+} from './nanodet_common.mjs';
 
 const STRIDES = [8, 16, 32];
 const NCLS = 80;
@@ -47,33 +49,6 @@ const SIZES = arg('--sizes', '416,640:0.4').split(',').map((v) => {
 if (!IN || !OUT) {
   process.stderr.write('usage: node label_images.mjs --in images.json --out labelled.json [--sizes 416,640:0.4]\n');
   process.exit(2);
-}
-
-function iou(a, b) { // [x1,y1,x2,y2]
-  const iw = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
-  const ih = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
-  if (iw <= 0 || ih <= 0) return 0;
-  const inter = iw * ih;
-  return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter);
-}
-
-function nms(dets, thr) {
-  const sorted = [...dets].sort((p, q) => q.score - p.score);
-  const keep = [];
-  for (const d of sorted) if (keep.every((k) => iou(k.box, d.box) <= thr)) keep.push(d);
-  return keep;
-}
-
-function nmsBy(cand, key) {
-  const groups = new Map();
-  for (const d of cand) {
-    const k = key(d);
-    if (!groups.has(k)) groups.set(k, []);
-    groups.get(k).push(d);
-  }
-  const out = [];
-  for (const [, list] of groups) out.push(...nms(list, NMS_IOU));
-  return out;
 }
 
 // GFL head -> candidate boxes in image pixels (sx, sy: input -> image).
@@ -147,12 +122,12 @@ for (const im of coco.images) {
     tf.dispose([x, ...outs]);
     const found = decode(data.slice(0, 3), data.slice(3, 6), w, h, im.width, im.height)
       .filter((d) => d.box[3] - d.box[1] <= maxH * im.height);
-    cand = cand.concat(nmsBy(found, (d) => d.cls));
+    cand = cand.concat(nmsBy(found, (d) => d.cls, NMS_IOU));
   }
   // Across sizes per COCO class, then per merged category (a van found
   // as both car and truck is one vehicle).
-  let dets = nmsBy(cand, (d) => d.cls).map((d) => ({ ...d, category: CLASS_MAP[d.cls] }));
-  dets = nmsBy(dets, (d) => d.category).filter((d) => d.score >= SCORE_THR);
+  let dets = nmsBy(cand, (d) => d.cls, NMS_IOU).map((d) => ({ ...d, category: CLASS_MAP[d.cls] }));
+  dets = nmsBy(dets, (d) => d.category, NMS_IOU).filter((d) => d.score >= SCORE_THR);
   for (const d of dets) {
     const [x1, y1, x2, y2] = d.box;
     if (x2 - x1 < 2 || y2 - y1 < 2) continue;

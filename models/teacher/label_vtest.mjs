@@ -22,7 +22,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { initBackend, loadNanodet, preprocessBGR, gflSide, MEAN_BGR, STD_BGR, REG_MAX } from './nanodet_common.mjs';
+import {
+  initBackend, loadNanodet, preprocessBGR, gflSide, iou, nms, nmsBy, MEAN_BGR, STD_BGR, REG_MAX,
+} from './nanodet_common.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const VIDEO = '/usr/share/doc/opencv-doc/examples/data/vtest.avi';
@@ -61,24 +63,6 @@ if (si >= 0) SIZES = args[si + 1].split(',').map((v) => v.split('x').map(Number)
 let CACHE = CACHE_DEFAULT;
 const ci = args.indexOf('--cache');
 if (ci >= 0) CACHE = args[ci + 1];
-
-function iou(a, b) { // [x1,y1,x2,y2]
-  const iw = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
-  const ih = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
-  if (iw <= 0 || ih <= 0) return 0;
-  const inter = iw * ih;
-  const ua = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
-  return inter / ua;
-}
-
-function nms(dets, thr) { // dets: {box, score}, greedy, highest score first
-  const sorted = [...dets].sort((p, q) => q.score - p.score);
-  const keep = [];
-  for (const d of sorted) {
-    if (keep.every((k) => iou(k.box, d.box) <= thr)) keep.push(d);
-  }
-  return keep;
-}
 
 // Decode the GFL head for one frame. scores[l]: N_l x 80 (already sigmoid in
 // the graph); dist[l]: N_l x 44 raw logits, 4 sides (l,t,r,b) x 11 bins.
@@ -122,14 +106,7 @@ function decode(scores, dist, inW, inH) {
 }
 
 function nmsPerClass(cand) {
-  const out = [];
-  const byCls = new Map();
-  for (const d of cand) {
-    if (!byCls.has(d.cls)) byCls.set(d.cls, []);
-    byCls.get(d.cls).push(d);
-  }
-  for (const [, list] of byCls) out.push(...nms(list, NMS_IOU));
-  return out;
+  return nmsBy(cand, (d) => d.cls, NMS_IOU);
 }
 
 function prep(tf, buf, w, h) {

@@ -103,3 +103,33 @@ export function gflSide(logits, o) {
   }
   return ex / sum;
 }
+
+// Boxes as [x1, y1, x2, y2].
+export function iou(a, b) {
+  const iw = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
+  const ih = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
+  if (iw <= 0 || ih <= 0) return 0;
+  const inter = iw * ih;
+  return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter);
+}
+
+// Greedy NMS over {box, score}, highest score first.
+export function nms(dets, thr) {
+  const sorted = [...dets].sort((p, q) => q.score - p.score);
+  const keep = [];
+  for (const d of sorted) if (keep.every((k) => iou(k.box, d.box) <= thr)) keep.push(d);
+  return keep;
+}
+
+// NMS within each group that key(d) names (a class, a category).
+export function nmsBy(cand, key, thr) {
+  const groups = new Map();
+  for (const d of cand) {
+    const k = key(d);
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k).push(d);
+  }
+  const out = [];
+  for (const [, list] of groups) out.push(...nms(list, thr));
+  return out;
+}
