@@ -5,7 +5,7 @@
  * below MIN_RHO). */
 #include "spp/spp.h"
 #include "detector-private.h"
-#include "cli/cli.h"
+#include "cli.h"
 
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>

@@ -1,7 +1,7 @@
 /* `spp detect --json` prints exactly what the library call gives for the
  * same image, model and settings (the CLI is a thin front end). */
 #include "spp/spp.h"
-#include "cli/cli.h"
+#include "cli.h"
 
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>

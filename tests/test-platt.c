@@ -1,6 +1,6 @@
 /* Platt scaling (src/cli/platt.c) against a hand computation and the
  * optimality of its result. */
-#include "cli/platt.h"
+#include "platt.h"
 
 #include <math.h>
 

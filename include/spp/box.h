@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib.h>
+#include "spp/export.h"
 
 G_BEGIN_DECLS
 
@@ -25,6 +26,6 @@ typedef struct {
  * Intersection over union of two boxes, continuous coordinates
  * (no +1 pixel convention). 0 when either box is empty.
  */
-float spp_box_iou (const SppBox *a, const SppBox *b);
+SPP_API float spp_box_iou (const SppBox *a, const SppBox *b);
 
 G_END_DECLS

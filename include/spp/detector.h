@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib.h>
+#include "spp/export.h"
 #include "spp/box.h"
 #include "spp/image.h"
 #include "spp/model.h"
@@ -32,39 +33,39 @@ typedef struct {
  */
 typedef struct _SppDetector SppDetector;
 
-SppDetector *spp_detector_new (SppModel *model, GError **error);
+SPP_API SppDetector *spp_detector_new (SppModel *model, GError **error);
 /** spp_detector_new_for_features: a detector that only computes features
  * (spp_detector_compute_features()), for models without SVMs yet, as
  * training starts from. */
-SppDetector *spp_detector_new_for_features (SppModel *model, GError **error);
-void spp_detector_free (SppDetector *detector);
-SppModel *spp_detector_get_model (const SppDetector *detector);
+SPP_API SppDetector *spp_detector_new_for_features (SppModel *model, GError **error);
+SPP_API void spp_detector_free (SppDetector *detector);
+SPP_API SppModel *spp_detector_get_model (const SppDetector *detector);
 
 /** spp_scales_parse: a comma-separated list of shorter-side scales
  * ("480, 688") into @scales (room for @max); each an integer in
  * [32, 4096], spaces around items allowed. An empty or NULL @text gives
  * *@n = 0. FALSE with an SPP_ERROR_INVAL error naming the bad item, or
  * saying there are more than @max. */
-gboolean spp_scales_parse (const char *text, guint *scales, guint max,
+SPP_API gboolean spp_scales_parse (const char *text, guint *scales, guint max,
                            guint *n, GError **error);
 /** spp_detector_set_scales: shorter-side scales in pixels, each in
  * [32, 4096]; at least one. Default: the model's. */
-gboolean spp_detector_set_scales (SppDetector *detector, const guint *scales,
+SPP_API gboolean spp_detector_set_scales (SppDetector *detector, const guint *scales,
                                   guint n_scales, GError **error);
 /** spp_detector_set_threshold: minimum confidence in [0, 1]; a negative
  * value means each class's own threshold from the model (the default). */
-void spp_detector_set_threshold (SppDetector *detector, float threshold);
+SPP_API void spp_detector_set_threshold (SppDetector *detector, float threshold);
 /** spp_detector_set_nms_threshold: IoU above which per-class NMS
  * suppresses (default: the model's, 0.3 in the paper). */
-void spp_detector_set_nms_threshold (SppDetector *detector, float iou);
+SPP_API void spp_detector_set_nms_threshold (SppDetector *detector, float iou);
 /** spp_detector_set_box_vote: after NMS, move each box to the
  * confidence-weighted mean of the candidates of its class that overlap it
  * by at least @iou and are at least half as confident (box voting); 0
  * turns it off. Default: the model's
  * `detect.box_vote`, 0 when the model has none. */
-void spp_detector_set_box_vote (SppDetector *detector, float iou);
+SPP_API void spp_detector_set_box_vote (SppDetector *detector, float iou);
 /** spp_detector_set_max_detections: top-k per frame (default 100). */
-void spp_detector_set_max_detections (SppDetector *detector, guint max);
+SPP_API void spp_detector_set_max_detections (SppDetector *detector, guint max);
 
 /**
  * spp_detector_detect:
@@ -77,7 +78,7 @@ void spp_detector_set_max_detections (SppDetector *detector, guint max);
  * Zero proposals or proposals entirely outside the frame give no
  * detections, not an error.
  */
-gboolean spp_detector_detect (SppDetector *detector, const SppImage *frame,
+SPP_API gboolean spp_detector_detect (SppDetector *detector, const SppImage *frame,
                               const SppBox *proposals, guint n_proposals,
                               const SppDetection **detections,
                               guint *n_detections, GError **error);
@@ -97,7 +98,7 @@ gboolean spp_detector_detect (SppDetector *detector, const SppImage *frame,
  * scales, scale choice, projection and pooling), for training SVMs and box
  * regressors. The model needs no SVMs for this.
  */
-gboolean spp_detector_compute_features (SppDetector *detector,
+SPP_API gboolean spp_detector_compute_features (SppDetector *detector,
                                         const SppImage *frame,
                                         const SppBox *boxes, guint n_boxes,
                                         SppTensor *pooled, SppTensor *features,
@@ -112,7 +113,7 @@ gboolean spp_detector_compute_features (SppDetector *detector,
  * for speed comparisons and for checking that window projection agrees
  * with warped crops. Same arguments and results as spp_detector_detect().
  */
-gboolean spp_detector_detect_rcnn (SppDetector *detector,
+SPP_API gboolean spp_detector_detect_rcnn (SppDetector *detector,
                                    const SppImage *frame,
                                    const SppBox *proposals, guint n_proposals,
                                    const SppDetection **detections,

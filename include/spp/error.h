@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib.h>
+#include "spp/export.h"
 
 G_BEGIN_DECLS
 
@@ -12,7 +13,7 @@ G_BEGIN_DECLS
  * `GError **error` last and fills it with one of #SppErrorCode.
  */
 #define SPP_ERROR (spp_error_quark ())
-GQuark spp_error_quark (void);
+SPP_API GQuark spp_error_quark (void);
 
 /**
  * SppErrorCode:

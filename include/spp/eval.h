@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib.h>
+#include "spp/export.h"
 #include "spp/box.h"
 
 G_BEGIN_DECLS
@@ -30,23 +31,23 @@ G_BEGIN_DECLS
 typedef struct _SppEvaluator SppEvaluator;
 
 /** spp_evaluator_new: an evaluator for classes 0 .. @n_classes - 1. */
-SppEvaluator *spp_evaluator_new (guint n_classes);
-void spp_evaluator_free (SppEvaluator *eval);
-guint spp_evaluator_get_n_classes (const SppEvaluator *eval);
+SPP_API SppEvaluator *spp_evaluator_new (guint n_classes);
+SPP_API void spp_evaluator_free (SppEvaluator *eval);
+SPP_API guint spp_evaluator_get_n_classes (const SppEvaluator *eval);
 
 /** spp_evaluator_add_ground_truth: a ground-truth box of @class_id in the
  * image @image_id (any caller-chosen number, the same for the image's
  * detections). Out-of-range classes are ignored. */
-void spp_evaluator_add_ground_truth (SppEvaluator *eval, guint image_id,
+SPP_API void spp_evaluator_add_ground_truth (SppEvaluator *eval, guint image_id,
                                      guint class_id, const SppBox *box);
 /** spp_evaluator_add_detection: a detection with its confidence (any
  * real; only the order matters). */
-void spp_evaluator_add_detection (SppEvaluator *eval, guint image_id,
+SPP_API void spp_evaluator_add_detection (SppEvaluator *eval, guint image_id,
                                   guint class_id, const SppBox *box,
                                   float confidence);
 
 /** spp_evaluator_get_n_ground_truth: boxes of @class_id added so far. */
-guint spp_evaluator_get_n_ground_truth (const SppEvaluator *eval,
+SPP_API guint spp_evaluator_get_n_ground_truth (const SppEvaluator *eval,
                                         guint class_id);
 
 /**
@@ -55,14 +56,14 @@ guint spp_evaluator_get_n_ground_truth (const SppEvaluator *eval,
  *
  * Returns: AP of @class_id in [0, 1], or NaN when it has no ground truth.
  */
-double spp_evaluator_average_precision (SppEvaluator *eval, guint class_id,
+SPP_API double spp_evaluator_average_precision (SppEvaluator *eval, guint class_id,
                                         float iou);
 /** spp_evaluator_mean_ap: mean of the classes' AP at @iou over the
  * classes with ground truth (NaN if none has any). */
-double spp_evaluator_mean_ap (SppEvaluator *eval, float iou);
+SPP_API double spp_evaluator_mean_ap (SppEvaluator *eval, float iou);
 /** spp_evaluator_mean_ap_coco: mean of spp_evaluator_mean_ap() at IoU
  * 0.50, 0.55, ..., 0.95 (COCO's mAP@[.5:.95], with VOC all-point AP). */
-double spp_evaluator_mean_ap_coco (SppEvaluator *eval);
+SPP_API double spp_evaluator_mean_ap_coco (SppEvaluator *eval);
 
 /**
  * spp_evaluator_best_f1:
@@ -75,7 +76,7 @@ double spp_evaluator_mean_ap_coco (SppEvaluator *eval);
  * @class_id's detections, matched as for AP. Returns 0 (and @threshold
  * +inf) when no cut-off finds a true positive, NaN without ground truth.
  */
-double spp_evaluator_best_f1 (SppEvaluator *eval, guint class_id, float iou,
+SPP_API double spp_evaluator_best_f1 (SppEvaluator *eval, guint class_id, float iou,
                               float *threshold, double *precision,
                               double *recall);
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib.h>
+#include "spp/export.h"
 
 G_BEGIN_DECLS
 
@@ -54,7 +55,7 @@ typedef struct {
  * planes the format needs non-%NULL and each stride at least one row of
  * that plane. Fails with %SPP_ERROR_INVAL naming the field.
  */
-gboolean spp_image_validate (const SppImage *img, GError **error);
+SPP_API gboolean spp_image_validate (const SppImage *img, GError **error);
 
 /**
  * spp_image_resize_rgb:
@@ -72,7 +73,7 @@ gboolean spp_image_validate (const SppImage *img, GError **error);
  * chroma interpolation), YUY2 shares U/V between pixel pairs. Only small
  * per-call tables are allocated.
  */
-gboolean spp_image_resize_rgb (const SppImage *src, guint8 *dst, int dst_w,
+SPP_API gboolean spp_image_resize_rgb (const SppImage *src, guint8 *dst, int dst_w,
                                int dst_h, int dst_stride, GError **error);
 
 G_END_DECLS

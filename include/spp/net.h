@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib.h>
+#include "spp/export.h"
 #include "spp/model.h"
 #include "spp/tensor.h"
 
@@ -18,8 +19,8 @@ typedef struct _SppNet SppNet;
 
 /** spp_net_new: Returns: (transfer full): a runner holding a ref on
  * @model, or %NULL (with error) when OpenBLAS cannot be opened. */
-SppNet *spp_net_new (SppModel *model, GError **error);
-void spp_net_free (SppNet *net);
+SPP_API SppNet *spp_net_new (SppModel *model, GError **error);
+SPP_API void spp_net_free (SppNet *net);
 
 /**
  * spp_net_get_output_shape:
@@ -27,7 +28,7 @@ void spp_net_free (SppNet *net);
  * Size of the trunk's feature map for an @in_h x @in_w input. Fails with
  * %SPP_ERROR_SHAPE when the input is too small for some layer.
  */
-gboolean spp_net_get_output_shape (const SppModel *model, int in_h, int in_w,
+SPP_API gboolean spp_net_get_output_shape (const SppModel *model, int in_h, int in_w,
                                    int *c, int *h, int *w, GError **error);
 
 /**
@@ -37,7 +38,7 @@ gboolean spp_net_get_output_shape (const SppModel *model, int in_h, int in_w,
  *
  * Runs the conv trunk once.
  */
-gboolean spp_net_forward (SppNet *net, const SppTensor *input, SppTensor *out,
+SPP_API gboolean spp_net_forward (SppNet *net, const SppTensor *input, SppTensor *out,
                           GError **error);
 
 /**
@@ -48,7 +49,7 @@ gboolean spp_net_forward (SppNet *net, const SppTensor *input, SppTensor *out,
  * Runs the fully connected layers over all N windows, one GEMM per layer.
  * With no head layers, @out is a copy of @pooled.
  */
-gboolean spp_net_forward_head (SppNet *net, const SppTensor *pooled,
+SPP_API gboolean spp_net_forward_head (SppNet *net, const SppTensor *pooled,
                                SppTensor *out, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SppNet, spp_net_free)

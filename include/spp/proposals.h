@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib.h>
+#include "spp/export.h"
 #include "spp/box.h"
 #include "spp/image.h"
 
@@ -22,7 +23,7 @@ typedef enum {
 
 /** spp_proposal_mode_from_string: "fast", "quality" or "single" (NULL is
  * "fast"); FALSE with an SPP_ERROR_INVAL error naming @name otherwise. */
-gboolean spp_proposal_mode_from_string (const char *name,
+SPP_API gboolean spp_proposal_mode_from_string (const char *name,
                                         SppProposalMode *mode,
                                         GError **error);
 
@@ -46,7 +47,7 @@ typedef struct {
   guint32 seed;
 } SppProposalParams;
 
-void spp_proposal_params_init (SppProposalParams *params);
+SPP_API void spp_proposal_params_init (SppProposalParams *params);
 
 /**
  * spp_proposals_compute:
@@ -56,7 +57,7 @@ void spp_proposal_params_init (SppProposalParams *params);
  * @image's pixels, best first; free with g_free(). %NULL with error on
  * bad input (a 0-sized image is not an error: it gives 0 boxes).
  */
-SppBox *spp_proposals_compute (const SppImage *image,
+SPP_API SppBox *spp_proposals_compute (const SppImage *image,
                                const SppProposalParams *params,
                                guint *n_boxes, GError **error);
 

@@ -2,13 +2,14 @@
 #pragma once
 
 #include <glib.h>
+#include "spp/export.h"
 #include "spp/box.h"
 #include "spp/tensor.h"
 
 G_BEGIN_DECLS
 
 /** spp_pyramid_get_n_bins: sum of n*n over the levels (50 for 1,2,3,6). */
-guint spp_pyramid_get_n_bins (const guint *levels, guint n_levels);
+SPP_API guint spp_pyramid_get_n_bins (const guint *levels, guint n_levels);
 
 /**
  * spp_pyramid_bin_range:
@@ -18,7 +19,7 @@ guint spp_pyramid_get_n_bins (const guint *levels, guint n_levels);
  *
  * Bin i covers [floor(i*extent/n), ceil((i+1)*extent/n)) (paper App. A).
  */
-void spp_pyramid_bin_range (int extent, int n, int i, int *start, int *end);
+SPP_API void spp_pyramid_bin_range (int extent, int n, int i, int *start, int *end);
 
 /**
  * spp_pyramid_project_box:
@@ -32,7 +33,7 @@ void spp_pyramid_bin_range (int extent, int n, int i, int *start, int *end);
  * collapses gets the integer mean of its ends; the result is clamped to
  * the map, so it always covers at least one cell.
  */
-void spp_pyramid_project_box (const SppBox *box, guint stride, float offset,
+SPP_API void spp_pyramid_project_box (const SppBox *box, guint stride, float offset,
                               int map_w, int map_h, int cells[4]);
 
 /**
@@ -44,7 +45,7 @@ void spp_pyramid_project_box (const SppBox *box, guint stride, float offset,
  *
  * SPP of one window given in feature-map cells.
  */
-gboolean spp_pyramid_pool_cells (const SppTensor *map, const guint *levels,
+SPP_API gboolean spp_pyramid_pool_cells (const SppTensor *map, const guint *levels,
                                  guint n_levels, const int cells[4],
                                  SppTensor *out, GError **error);
 
@@ -53,7 +54,7 @@ gboolean spp_pyramid_pool_cells (const SppTensor *map, const guint *levels,
  *
  * Whole-map SPP: @out becomes 1 x (C * bins) x 1 x 1.
  */
-gboolean spp_pyramid_pool (const SppTensor *map, const guint *levels,
+SPP_API gboolean spp_pyramid_pool (const SppTensor *map, const guint *levels,
                            guint n_levels, SppTensor *out, GError **error);
 
 /**
@@ -66,7 +67,7 @@ gboolean spp_pyramid_pool (const SppTensor *map, const guint *levels,
  * times that slice's size, and a few hundred bytes per window) is kept
  * for the calling thread's next call and freed when that thread exits.
  */
-gboolean spp_pyramid_pool_windows (const SppTensor *map, const guint *levels,
+SPP_API gboolean spp_pyramid_pool_windows (const SppTensor *map, const guint *levels,
                                    guint n_levels, guint stride, float offset,
                                    const SppBox *boxes, guint n_boxes,
                                    SppTensor *out, GError **error);

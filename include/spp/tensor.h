@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib.h>
+#include "spp/export.h"
 
 G_BEGIN_DECLS
 
@@ -15,8 +16,8 @@ G_BEGIN_DECLS
 typedef struct _SppTensor SppTensor;
 
 /** spp_tensor_new: a zeroed n x c x h x w tensor; every dim >= 0. */
-SppTensor *spp_tensor_new (int n, int c, int h, int w);
-void spp_tensor_free (SppTensor *t);
+SPP_API SppTensor *spp_tensor_new (int n, int c, int h, int w);
+SPP_API void spp_tensor_free (SppTensor *t);
 
 /**
  * spp_tensor_reshape:
@@ -25,15 +26,15 @@ void spp_tensor_free (SppTensor *t);
  * undefined). Fails with %SPP_ERROR_NOMEM or %SPP_ERROR_INVAL on absurd
  * sizes.
  */
-gboolean spp_tensor_reshape (SppTensor *t, int n, int c, int h, int w,
+SPP_API gboolean spp_tensor_reshape (SppTensor *t, int n, int c, int h, int w,
                              GError **error);
 
-float *spp_tensor_data (SppTensor *t);
-const float *spp_tensor_const_data (const SppTensor *t);
-void spp_tensor_get_shape (const SppTensor *t, int *n, int *c, int *h,
+SPP_API float *spp_tensor_data (SppTensor *t);
+SPP_API const float *spp_tensor_const_data (const SppTensor *t);
+SPP_API void spp_tensor_get_shape (const SppTensor *t, int *n, int *c, int *h,
                            int *w);
 /** spp_tensor_get_size: number of elements, n*c*h*w. */
-gsize spp_tensor_get_size (const SppTensor *t);
+SPP_API gsize spp_tensor_get_size (const SppTensor *t);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SppTensor, spp_tensor_free)
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib.h>
+#include "spp/export.h"
 #include "spp/box.h"
 #include "spp/image.h"
 #include "spp/proposals.h"
@@ -37,12 +38,12 @@ typedef enum {
 
 /** spp_video_proposals_new: @interval: recompute at least every this
  * many frames (>= 1; 1 = every frame). */
-SppVideoProposals *spp_video_proposals_new (const SppProposalParams *params,
+SPP_API SppVideoProposals *spp_video_proposals_new (const SppProposalParams *params,
                                             guint interval);
-void spp_video_proposals_free (SppVideoProposals *tracker);
-void spp_video_proposals_set_params (SppVideoProposals *tracker,
+SPP_API void spp_video_proposals_free (SppVideoProposals *tracker);
+SPP_API void spp_video_proposals_set_params (SppVideoProposals *tracker,
                                      const SppProposalParams *params);
-void spp_video_proposals_set_interval (SppVideoProposals *tracker,
+SPP_API void spp_video_proposals_set_interval (SppVideoProposals *tracker,
                                        guint interval);
 /**
  * spp_video_proposals_set_partial:
@@ -56,11 +57,11 @@ void spp_video_proposals_set_interval (SppVideoProposals *tracker,
  * that regions straddling a changed area cannot drift for long. A key
  * frame where nothing changed keeps its boxes (%SPP_VIDEO_PROPOSALS_REUSED).
  */
-void spp_video_proposals_set_partial (SppVideoProposals *tracker,
+SPP_API void spp_video_proposals_set_partial (SppVideoProposals *tracker,
                                       gboolean partial);
 
 /** spp_video_proposals_reset: forget everything; the next frame recomputes. */
-void spp_video_proposals_reset (SppVideoProposals *tracker);
+SPP_API void spp_video_proposals_reset (SppVideoProposals *tracker);
 
 /**
  * spp_video_proposals_update:
@@ -73,7 +74,7 @@ void spp_video_proposals_reset (SppVideoProposals *tracker);
  * Returns: (transfer none): the proposals for @frame, valid until the next
  * call (%NULL when @need_boxes is %FALSE, or on error).
  */
-const SppBox *spp_video_proposals_update (SppVideoProposals *tracker,
+SPP_API const SppBox *spp_video_proposals_update (SppVideoProposals *tracker,
                                           const SppImage *frame,
                                           gboolean need_boxes, guint *n_boxes,
                                           SppVideoProposalsAction *action,
@@ -86,7 +87,7 @@ const SppBox *spp_video_proposals_update (SppVideoProposals *tracker,
  * given to spp_video_proposals_update() (0, 0 after a cut or on the first
  * frame). Returns %TRUE when the last frame was judged a scene cut.
  */
-gboolean spp_video_proposals_get_motion (const SppVideoProposals *tracker,
+SPP_API gboolean spp_video_proposals_get_motion (const SppVideoProposals *tracker,
                                          float *dx, float *dy);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SppVideoProposals, spp_video_proposals_free)
