@@ -1,6 +1,7 @@
 /* The model loader on good, broken and hostile files; SPP bin edges and
  * window projection against hand-computed values (docs/method.md 1). */
 #include "spp/spp.h"
+#include "layers-private.h"
 
 #include <math.h>
 #include <string.h>
@@ -101,6 +102,132 @@ tiny_bytes (void)
   gsize len;
   g_assert_true (g_file_get_contents (path, &data, &len, NULL));
   return g_bytes_new_take (data, len);
+}
+
+/* The cells of op's row in docs/model-format.md's layer table, or NULL. */
+static char **
+doc_row (const char *doc, guint op)
+{
+  g_autofree char *head = g_strdup_printf ("\n| %u | ", op);
+  const char *table = strstr (doc, "| op | name |");
+  const char *row = table ? strstr (table, head) : NULL;
+  if (row == NULL)
+    return NULL;
+  g_autofree char *line = g_strndup (row + 1, strcspn (row + 1, "\n"));
+  return g_strsplit (line, "|", -1);
+}
+
+/* "kh (2), kw (=kh)" -> the names, defaults and fallbacks in order. */
+static void
+check_params (const char *op, const char *cell, const char *const *names,
+              const char *const *values, guint n)
+{
+  g_auto (GStrv) items = g_strsplit (cell, ",", -1);
+  guint n_items = 0;
+  for (guint i = 0; items[i]; i++) {
+    g_autofree char *item = g_strstrip (g_strdup (items[i]));
+    if (*item == '\0')
+      continue;
+    g_autofree char *name = g_strndup (item, strcspn (item, " "));
+    const char *paren = strchr (item, '(');
+    g_autofree char *value = paren ? g_strndup (paren + 1,
+                                                strcspn (paren + 1, ")"))
+                                   : g_strdup ("");
+    if (n_items >= n)
+      g_error ("%s: the docs name a parameter '%s' the code lacks", op, name);
+    /* Numbers compare by value: the docs write 1e-4, %g writes 0.0001. */
+    char *end_a, *end_b;
+    double a = g_ascii_strtod (value, &end_a);
+    double b = g_ascii_strtod (values[n_items], &end_b);
+    gboolean numbers = *value && *end_a == '\0' && *values[n_items]
+                       && *end_b == '\0';
+    if (strcmp (name, names[n_items])
+        || (numbers ? fabs (a - b) > 1e-6 * fabs (b)
+                    : strcmp (value, values[n_items]) != 0))
+      g_error ("%s parameter %u: the docs say '%s (%s)', the code '%s (%s)'",
+               op, n_items, name, value, names[n_items], values[n_items]);
+    n_items++;
+  }
+  if (n_items != n)
+    g_error ("%s: the docs name %u parameters, the code %u", op, n_items, n);
+}
+
+/* Every op of the layer table against docs/model-format.md: name,
+ * parameter names, defaults and fallbacks. */
+static void
+test_table_matches_docs (void)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("G_TEST_SRCDIR"), "..",
+                                            "docs", "model-format.md", NULL);
+  g_autofree char *doc = NULL;
+  g_assert_true (g_file_get_contents (path, &doc, NULL, NULL));
+  g_assert_null (spp_layer_type_get (0));
+  g_assert_null (spp_layer_type_get (SPP_OP_LAST + 1));
+  for (guint op = 1; op <= SPP_OP_LAST; op++) {
+    const SppLayerType *t = spp_layer_type_get (op);
+    g_assert_nonnull (t);
+    g_assert_cmpuint (t->op, ==, op);
+    g_auto (GStrv) cells = doc_row (doc, op);
+    if (cells == NULL)
+      g_error ("op %u (%s) is not in %s", op, t->name, path);
+    g_assert_cmpuint (g_strv_length (cells), >=, 7);
+    g_autofree char *name = g_strstrip (g_strdup (cells[2]));
+    g_assert_cmpstr (name, ==, t->name);
+    g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+    g_autoptr (GPtrArray) values = g_ptr_array_new_with_free_func (g_free);
+    for (guint i = 0; i < t->n_int; i++) {
+      const SppIntParam *p = &t->int_params[i];
+      g_assert_cmpint (p->fallback, <, (int) i);
+      g_ptr_array_add (names, g_strdup (p->name));
+      g_ptr_array_add (values,
+                       p->required ? g_strdup ("")
+                       : p->fallback >= 0
+                           ? g_strdup_printf ("=%s",
+                                              t->int_params[p->fallback].name)
+                           : g_strdup_printf ("%d", p->def));
+    }
+    check_params (t->name, cells[4], (const char *const *) names->pdata,
+                  (const char *const *) values->pdata, t->n_int);
+    g_ptr_array_set_size (names, 0);
+    g_ptr_array_set_size (values, 0);
+    for (guint i = 0; i < t->n_float; i++) {
+      g_ptr_array_add (names, g_strdup (t->float_params[i].name));
+      g_ptr_array_add (values, g_strdup_printf ("%g",
+                                                t->float_params[i].def));
+    }
+    check_params (t->name, cells[5], (const char *const *) names->pdata,
+                  (const char *const *) values->pdata, t->n_float);
+  }
+}
+
+/* A parameter out of its range is refused by name: tiny.sppm with
+ * conv1's kh set to 0. */
+static void
+test_param_range (void)
+{
+  g_autoptr (GBytes) all = tiny_bytes ();
+  gsize len;
+  const guint8 *src = g_bytes_get_data (all, &len);
+  g_autofree guint8 *data = g_memdup2 (src, len);
+  /* The layer entry: op, name (u32 length, bytes), section, n_inputs,
+   * inputs, n_iparams, iparams (docs/model-format.md). */
+  const guint8 *name = memmem (data, len, "\5\0\0\0conv1", 9);
+  g_assert_nonnull (name);
+  guint8 *p = data + (name - data) + 9 + 4;
+  guint32 n_in, n_ip;
+  memcpy (&n_in, p, 4);
+  p += 4 + 4 * n_in;
+  memcpy (&n_ip, p, 4);
+  g_assert_cmpuint (n_ip, >=, 2);
+  memset (p + 4 + 4, 0, 4); /* iparams[1], kh */
+  g_autoptr (GBytes) bytes = g_bytes_new (data, len);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SppModel) m = spp_model_load_from_bytes (bytes, "kh0.sppm",
+                                                      &error);
+  g_assert_null (m);
+  g_assert_error (error, SPP_ERROR, SPP_ERROR_FORMAT);
+  if (!strstr (error->message, "kh0.sppm: layer 'conv1': kh 0, expected 1..64"))
+    g_error ("unexpected message: %s", error->message);
 }
 
 /* Every prefix of a valid file is a truncated file. */
@@ -269,5 +396,7 @@ main (int argc, char **argv)
   g_test_add_func ("/spp/bins", test_bins);
   g_test_add_func ("/spp/projection", test_projection);
   g_test_add_func ("/model/zf5-shapes", test_zf5_shapes);
+  g_test_add_func ("/model/layer-table-docs", test_table_matches_docs);
+  g_test_add_func ("/model/param-range", test_param_range);
   return g_test_run ();
 }

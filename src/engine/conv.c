@@ -538,3 +538,76 @@ spp_conv_forward (const SppLayer *l, const float *row_weight, const float *in,
   else if (l->act != SPP_ACT_NONE)
     spp_act_forward (l->act, l->slope, out, plane * l->out_c);
 }
+
+/* The layer table's entry (docs/model-format.md, op 1). */
+enum {
+  CONV_OUT_C, CONV_KH, CONV_KW, CONV_SH, CONV_SW, CONV_PAD_T, CONV_PAD_L,
+  CONV_PAD_B, CONV_PAD_R, CONV_DIL_H, CONV_DIL_W, CONV_GROUPS, CONV_ACT,
+};
+
+static const SppIntParam conv_params[] = {
+  [CONV_OUT_C] = { "out_c", 0, -1, 1, 65536, TRUE },
+  [CONV_KH] = { "kh", 1, -1, 1, 64, FALSE },
+  [CONV_KW] = { "kw", 1, CONV_KH, 1, 64, FALSE },
+  [CONV_SH] = { "sh", 1, -1, 1, 64, FALSE },
+  [CONV_SW] = { "sw", 1, CONV_SH, 1, 64, FALSE },
+  [CONV_PAD_T] = { "pad_t", 0, -1, 0, 64, FALSE },
+  [CONV_PAD_L] = { "pad_l", 0, CONV_PAD_T, 0, 64, FALSE },
+  [CONV_PAD_B] = { "pad_b", 0, CONV_PAD_T, 0, 64, FALSE },
+  [CONV_PAD_R] = { "pad_r", 0, CONV_PAD_L, 0, 64, FALSE },
+  [CONV_DIL_H] = { "dil_h", 1, -1, 1, 64, FALSE },
+  [CONV_DIL_W] = { "dil_w", 1, CONV_DIL_H, 1, 64, FALSE },
+  [CONV_GROUPS] = { "groups", 1, -1, 1, 65536, FALSE },
+  [CONV_ACT] = { "act", 0, -1, 0, SPP_ACT_LAST, FALSE },
+};
+
+
+static gboolean
+conv_parse (SppLayer *l, const SppLayerArgs *a)
+{
+  l->out_c = a->ip[CONV_OUT_C];
+  spp_layer_read_window (l, a, CONV_KH, TRUE);
+  l->groups = a->ip[CONV_GROUPS];
+  if (l->in_c % l->groups || l->out_c % l->groups)
+    return spp_layer_fail (l, a, "groups %d must divide in_c %d and out_c %d",
+                           l->groups, l->in_c, l->out_c);
+  l->act = a->ip[CONV_ACT];
+  l->slope = a->fp[0];
+  return spp_layer_take_weights (l, a, l->out_c, l->in_c / l->groups,
+                                 l->win.kh, l->win.kw);
+}
+
+static void
+conv_shape (const SppLayer *l, int in_h, int in_w, int *out_h, int *out_w)
+{
+  const SppWindow *w = &l->win;
+  *out_h = spp_conv_out_size (in_h, w->kh, w->sh, w->pad_t, w->pad_b,
+                              w->dil_h);
+  *out_w = spp_conv_out_size (in_w, w->kw, w->sw, w->pad_l, w->pad_r,
+                              w->dil_w);
+}
+
+static float *
+conv_make_weights (const SppLayer *l)
+{
+  return spp_conv_has_rows (l) ? spp_conv_row_weights (l) : NULL;
+}
+
+static void
+conv_run (const SppLayerRun *r)
+{
+  spp_conv_forward (r->layer, r->weights, r->in[0].data, r->in[0].h,
+                    r->in[0].w, r->out.data, r->out.h, r->out.w, r->scratch);
+}
+
+const SppLayerType spp_layer_conv = {
+  .op = SPP_OP_CONV, .name = "conv", .sections = SPP_LAYER_TRUNK,
+  .trunk_inputs = 1, .min_tensors = 1, .max_tensors = 2,
+  .int_params = conv_params, .n_int = G_N_ELEMENTS (conv_params),
+  .float_params = spp_layer_slope_param, .n_float = 1,
+  .placeable = TRUE,
+  .parse = conv_parse, .shape = conv_shape,
+  .scratch_size = spp_conv_scratch_size,
+  .make_weights = conv_make_weights, .uses_weights = spp_conv_uses_rows,
+  .forward = conv_run,
+};

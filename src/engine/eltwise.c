@@ -7,6 +7,7 @@
 #include "parallel-private.h"
 
 #include <math.h>
+#include <string.h>
 
 static void
 act_c (SppAct act, float slope, float *x, gsize n)
@@ -131,3 +132,84 @@ spp_softmax_forward (float *x, int n, int d)
       row[j] /= s;
   }
 }
+
+/* The layer table's entries (docs/model-format.md, ops 2, 8 and 10). */
+static const SppIntParam act_params[] = {
+  { "act", 1, -1, 0, SPP_ACT_LAST, FALSE },
+};
+static const SppIntParam add_params[] = {
+  { "act", 0, -1, 0, SPP_ACT_LAST, FALSE },
+};
+
+static gboolean
+act_parse (SppLayer *l, const SppLayerArgs *a)
+{
+  l->act = a->ip[0];
+  l->slope = a->fp[0];
+  return TRUE;
+}
+
+static void
+act_run (const SppLayerRun *r)
+{
+  const gsize n = (gsize) r->out.c * r->out.h * r->out.w;
+  memcpy (r->out.data, r->in[0].data, n * sizeof (float));
+  spp_act_forward (r->layer->act, r->layer->slope, r->out.data, n);
+}
+
+static void
+act_head (const SppLayer *l, const float *weight, const float *in, int n,
+          float *out)
+{
+  const gsize len = (gsize) n * l->out_c;
+  memcpy (out, in, len * sizeof (float));
+  spp_act_forward (l->act, l->slope, out, len);
+}
+
+const SppLayerType spp_layer_act = {
+  .op = SPP_OP_ACT, .name = "act",
+  .sections = SPP_LAYER_TRUNK | SPP_LAYER_HEAD, .trunk_inputs = 1,
+  .int_params = act_params, .n_int = 1,
+  .float_params = spp_layer_slope_param, .n_float = 1,
+  .placeable = TRUE,
+  .parse = act_parse, .forward = act_run, .forward_head = act_head,
+};
+
+static gboolean
+add_parse (SppLayer *l, const SppLayerArgs *a)
+{
+  if (a->in_c[1] != l->in_c)
+    return spp_layer_fail (l, a, "adds %d and %d channels", l->in_c,
+                           a->in_c[1]);
+  return act_parse (l, a);
+}
+
+static void
+add_run (const SppLayerRun *r)
+{
+  const gsize n = (gsize) r->out.c * r->out.h * r->out.w;
+  spp_add_forward (r->in[0].data, r->in[1].data, r->out.data, n);
+  spp_act_forward (r->layer->act, r->layer->slope, r->out.data, n);
+}
+
+const SppLayerType spp_layer_add = {
+  .op = SPP_OP_ADD, .name = "add", .sections = SPP_LAYER_TRUNK,
+  .trunk_inputs = 2,
+  .int_params = add_params, .n_int = 1,
+  .float_params = spp_layer_slope_param, .n_float = 1,
+  .placeable = TRUE,
+  .parse = add_parse, .forward = add_run,
+};
+
+static void
+softmax_head (const SppLayer *l, const float *weight, const float *in, int n,
+              float *out)
+{
+  memcpy (out, in, (gsize) n * l->out_c * sizeof (float));
+  spp_softmax_forward (out, n, l->out_c);
+}
+
+const SppLayerType spp_layer_softmax = {
+  .op = SPP_OP_SOFTMAX, .name = "softmax", .sections = SPP_LAYER_HEAD,
+  .forward_head = softmax_head,
+};

@@ -12,6 +12,118 @@
 #define SPP_HOT_LOOP
 #endif
 
+/* The layer table: one SppLayerType per op (ncnn's layer registry), which
+ * names the op, reads its parameters by name, gives its output shape and
+ * runs it. model.c and net.c only go through it (docs/model-format.md
+ * lists the parameters). */
+
+/* An integer parameter: iparams[index] in the file; when the file stops
+ * before it, fallback's value (fallback >= 0, ncnn's kernel_w = kernel_h)
+ * or def. Values outside [min, max] are refused. */
+typedef struct {
+  const char *name;
+  int def;
+  int fallback;
+  int min, max;
+  gboolean required;
+} SppIntParam;
+
+typedef struct {
+  const char *name;
+  float def;
+} SppFloatParam;
+
+/* What a layer's parse sees: its raw parameters and tensors, the
+ * channels of its inputs, and where to report. */
+typedef struct {
+  const char *file;
+  GError **error;
+  const int *ip;                 /* the file's iparams, resolved: n_int */
+  const float *fp;               /* the file's fparams, resolved: n_float */
+  guint n_ip_given;              /* how many the file gave */
+  const SppTensor *const *tensors;
+  guint n_tensors;
+  const int *in_c;               /* channels of each input (trunk) */
+} SppLayerArgs;
+
+/* One input or the output of a trunk layer in one forward. */
+typedef struct {
+  int c, h, w;
+  float *data;
+} SppLayerMap;
+
+typedef struct {
+  const SppLayer *layer;
+  const SppLayerMap *in;   /* layer->n_inputs maps */
+  SppLayerMap out;
+  float *scratch;          /* scratch_size floats */
+  const float *weights;    /* make_weights' result, or NULL */
+} SppLayerRun;
+
+typedef enum {
+  SPP_LAYER_TRUNK = 1 << 0,
+  SPP_LAYER_HEAD = 1 << 1,
+} SppLayerSections;
+
+typedef struct {
+  SppOp op;
+  const char *name;
+  SppLayerSections sections;
+  int trunk_inputs;              /* inputs in the trunk; -1: one or more */
+  guint min_tensors, max_tensors;
+  const SppIntParam *int_params;
+  guint n_int;
+  const SppFloatParam *float_params;
+  guint n_float;
+  /* TRUE: the output is a view of the input (no memory, no run). */
+  gboolean view;
+  /* TRUE: the output may be written inside a concat's buffer (the layer
+   * writes its whole output contiguously and nothing else). */
+  gboolean placeable;
+  /* Sets the layer's fields from a, checks its tensors and sets out_c
+   * (in_c and out_c start as the first input's channels). */
+  gboolean (*parse) (SppLayer *l, const SppLayerArgs *a);
+  /* Output size for an in_h x in_w input; NULL: the input's. */
+  void (*shape) (const SppLayer *l, int in_h, int in_w, int *out_h,
+                 int *out_w);
+  gsize (*scratch_size) (const SppLayer *l, int in_h, int in_w);
+  /* Weights prepared once per model for the shapes where uses_weights
+   * says the layer wants them (g_free them). */
+  float *(*make_weights) (const SppLayer *l);
+  gboolean (*uses_weights) (const SppLayer *l, int in_h, int in_w);
+  void (*forward) (const SppLayerRun *run);
+  /* Head: n rows of l->in_c floats to n rows of l->out_c; weight NULL
+   * means the layer's own. */
+  void (*forward_head) (const SppLayer *l, const float *weight,
+                        const float *in, int n, float *out);
+} SppLayerType;
+
+/* NULL for an op code outside the table. */
+const SppLayerType *spp_layer_type_get (guint32 op);
+
+/* Reports a format error about layer l from a parse: "file: layer 'name':
+ * message". Returns FALSE. */
+gboolean spp_layer_fail (const SppLayer *l, const SppLayerArgs *a,
+                         const char *fmt, ...) G_GNUC_PRINTF (3, 4);
+/* t must be [n, c, h, w]. */
+gboolean spp_layer_check_tensor (const SppLayer *l, const SppLayerArgs *a,
+                                 const SppTensor *t, const char *role, int n,
+                                 int c, int h, int w);
+/* The tensors of a layer with a weight and an optional bias of out_c. */
+gboolean spp_layer_take_weights (SppLayer *l, const SppLayerArgs *a, int n,
+                                 int c, int h, int w);
+/* Kernel, stride and padding from iparams [first, first + 8) (and
+ * dilation from [first + 8, first + 10) when dilated). */
+void spp_layer_read_window (SppLayer *l, const SppLayerArgs *a,
+                            guint first, gboolean dilated);
+
+/* The LeakyReLU slope of the layers with an activation: fparams[0]. */
+extern const SppFloatParam spp_layer_slope_param[1];
+
+extern const SppLayerType spp_layer_conv, spp_layer_act, spp_layer_lrn,
+    spp_layer_maxpool, spp_layer_avgpool, spp_layer_concat, spp_layer_slice,
+    spp_layer_shuffle, spp_layer_add, spp_layer_fc, spp_layer_softmax;
+
 /* Kernels on raw NCHW planes (batch 1 in the trunk). Each computes one
  * layer; shapes were checked by the caller. */
 

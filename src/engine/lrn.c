@@ -256,3 +256,54 @@ spp_lrn_forward (const SppLayer *l, const float *in, int c, int h, int w,
   else
     spp_parallel_for (h * w, lrn_across, &job);
 }
+
+/* The layer table's entry (docs/model-format.md, op 3). */
+enum { LRN_MODE, LRN_SIZE };
+
+static const SppIntParam lrn_params[] = {
+  [LRN_MODE] = { "mode", 0, -1, 0, 1, FALSE },
+  [LRN_SIZE] = { "size", 5, -1, 1, 63, FALSE },
+};
+
+static const SppFloatParam lrn_floats[] = {
+  { "alpha", 1e-4f }, { "beta", 0.75f }, { "k", 1.0f },
+};
+
+static gboolean
+lrn_parse (SppLayer *l, const SppLayerArgs *a)
+{
+  l->lrn_within = a->ip[LRN_MODE];
+  l->lrn_size = a->ip[LRN_SIZE];
+  l->lrn_alpha = a->fp[0];
+  l->lrn_beta = a->fp[1];
+  l->lrn_k = a->fp[2];
+  /* The window is centred on its channel or pixel. */
+  if (l->lrn_size % 2 == 0)
+    return spp_layer_fail (l, a, "LRN size %d, expected odd 1..63",
+                           l->lrn_size);
+  if (l->lrn_k <= 0 && !l->lrn_within)
+    return spp_layer_fail (l, a, "LRN k must be > 0");
+  return TRUE;
+}
+
+static gsize
+lrn_scratch (const SppLayer *l, int in_h, int in_w)
+{
+  return spp_lrn_scratch_size (in_h, in_w);
+}
+
+static void
+lrn_run (const SppLayerRun *r)
+{
+  spp_lrn_forward (r->layer, r->in[0].data, r->in[0].c, r->in[0].h,
+                   r->in[0].w, r->out.data, r->scratch);
+}
+
+const SppLayerType spp_layer_lrn = {
+  .op = SPP_OP_LRN, .name = "lrn", .sections = SPP_LAYER_TRUNK,
+  .trunk_inputs = 1,
+  .int_params = lrn_params, .n_int = G_N_ELEMENTS (lrn_params),
+  .float_params = lrn_floats, .n_float = G_N_ELEMENTS (lrn_floats),
+  .placeable = TRUE,
+  .parse = lrn_parse, .scratch_size = lrn_scratch, .forward = lrn_run,
+};

@@ -98,9 +98,9 @@ struct _SppModel {
    * the pooling's bin-major order; made on first use, under the lock. */
   GMutex lock;
   float *pooled_w_binmajor, *bbox_w_binmajor;
-  /* Per layer, the conv weights of conv.c's row path; made on first
-   * use, under the lock (n_layers entries, or NULL). */
-  float **row_w;
+  /* Per layer, the weights its type prepares (SppLayerType.make_weights);
+   * made on first use, under the lock (n_layers entries, or NULL). */
+  float **layer_w;
 };
 
 /* The bin-major weights (see above); NULL for a matrix the model lacks.
@@ -108,8 +108,8 @@ struct _SppModel {
 void spp_model_get_binmajor (SppModel *m, const float **pooled_w,
                              const float **bbox_w);
 
-/* Layer's weights for the conv row path (spp_conv_row_weights), kept for
- * the model's life; NULL where the layer cannot run it. */
-const float *spp_model_get_row_weights (SppModel *m, guint layer);
+/* The weights the layer's type prepares (SppLayerType.make_weights),
+ * kept for the model's life; NULL where it prepares none. */
+const float *spp_model_get_layer_weights (SppModel *m, guint layer);
 
 const SppTensor *spp_model_find_tensor (const SppModel *m, const char *name);

@@ -322,19 +322,20 @@ spp_model_get_binmajor (SppModel *m, const float **pooled_w,
 }
 
 const float *
-spp_model_get_row_weights (SppModel *m, guint layer)
+spp_model_get_layer_weights (SppModel *m, guint layer)
 {
   if (layer >= m->n_trunk)
     return NULL;
   const SppLayer *l = &m->layers[layer];
-  if (l->op != SPP_OP_CONV || !spp_conv_has_rows (l))
+  const SppLayerType *type = spp_layer_type_get (l->op);
+  if (type->make_weights == NULL)
     return NULL;
   g_mutex_lock (&m->lock);
-  if (m->row_w == NULL)
-    m->row_w = g_new0 (float *, m->n_layers);
-  if (m->row_w[layer] == NULL)
-    m->row_w[layer] = spp_conv_row_weights (l);
-  const float *w = m->row_w[layer];
+  if (m->layer_w == NULL)
+    m->layer_w = g_new0 (float *, m->n_layers);
+  if (m->layer_w[layer] == NULL)
+    m->layer_w[layer] = type->make_weights (l);
+  const float *w = m->layer_w[layer];
   g_mutex_unlock (&m->lock);
   return w;
 }
@@ -343,9 +344,9 @@ static void
 model_free (SppModel *m)
 {
   g_free (m->pooled_w_binmajor); /* bbox_w_binmajor lies inside */
-  for (guint i = 0; m->row_w && i < m->n_layers; i++)
-    g_free (m->row_w[i]);
-  g_free (m->row_w);
+  for (guint i = 0; m->layer_w && i < m->n_layers; i++)
+    g_free (m->layer_w[i]);
+  g_free (m->layer_w);
   g_mutex_clear (&m->lock);
   for (guint i = 0; i < m->n_layers; i++) {
     g_free (m->layers[i].name);
@@ -432,73 +433,6 @@ read_tensors (Reader *r, SppModel *m, guint64 data_offset)
   return TRUE;
 }
 
-static int
-param (const guint32 *ip, guint n, guint i, int def)
-{
-  return i < n ? (int) ip[i] : def;
-}
-
-static gboolean
-check_tensor (Reader *r, const SppLayer *l, const SppTensor *t,
-              const char *role, int n, int c, int h, int w)
-{
-  if (t->n != n || t->c != c || t->h != h || t->w != w)
-    return fail (r, "layer '%s': %s has shape [%d,%d,%d,%d], expected "
-                 "[%d,%d,%d,%d]", l->name, role, t->n, t->c, t->h, t->w, n, c,
-                 h, w);
-  return TRUE;
-}
-
-static gboolean
-read_window (Reader *r, SppLayer *l, const guint32 *ip, guint n, guint first,
-             gboolean pool)
-{
-  SppWindow *w = &l->win;
-  w->kh = param (ip, n, first, pool ? 2 : 1);
-  w->kw = param (ip, n, first + 1, w->kh);
-  w->sh = param (ip, n, first + 2, pool ? w->kh : 1);
-  w->sw = param (ip, n, first + 3, w->sh);
-  w->pad_t = param (ip, n, first + 4, 0);
-  w->pad_l = param (ip, n, first + 5, w->pad_t);
-  w->pad_b = param (ip, n, first + 6, w->pad_t);
-  w->pad_r = param (ip, n, first + 7, w->pad_l);
-  if (!pool) {
-    w->dil_h = param (ip, n, first + 8, 1);
-    w->dil_w = param (ip, n, first + 9, w->dil_h);
-  } else {
-    w->dil_h = w->dil_w = 1;
-  }
-  if (w->kh < 1 || w->kw < 1 || w->kh > 64 || w->kw > 64)
-    return fail (r, "layer '%s': kernel %dx%d, expected 1..64", l->name,
-                 w->kh, w->kw);
-  if (w->sh < 1 || w->sw < 1 || w->sh > 64 || w->sw > 64)
-    return fail (r, "layer '%s': stride %dx%d, expected 1..64", l->name,
-                 w->sh, w->sw);
-  if (w->pad_t < 0 || w->pad_l < 0 || w->pad_b < 0 || w->pad_r < 0
-      || w->pad_t > 64 || w->pad_l > 64 || w->pad_b > 64 || w->pad_r > 64)
-    return fail (r, "layer '%s': padding out of 0..64", l->name);
-  if (w->dil_h < 1 || w->dil_w < 1 || w->dil_h > 64 || w->dil_w > 64)
-    return fail (r, "layer '%s': dilation out of 1..64", l->name);
-  if (pool && (w->pad_t >= w->kh || w->pad_b >= w->kh || w->pad_l >= w->kw
-               || w->pad_r >= w->kw))
-    return fail (r, "layer '%s': pool padding must be smaller than the "
-                 "kernel", l->name);
-  return TRUE;
-}
-
-static gboolean
-read_act (Reader *r, SppLayer *l, int act, const float *fp, guint nf)
-{
-  if (act < 0 || act > SPP_ACT_LAST)
-    return fail (r, "layer '%s': activation %d, expected 0..%d", l->name, act,
-                 SPP_ACT_LAST);
-  l->act = act;
-  l->slope = nf > 0 ? fp[0] : 0.1f;
-  if (!isfinite (l->slope))
-    return fail (r, "layer '%s': slope is not finite", l->name);
-  return TRUE;
-}
-
 /* Reads one layer and infers its output width from the nodes before it.
  * node_c[i] is the channel count of node i. */
 static gboolean
@@ -516,7 +450,7 @@ read_layer (Reader *r, SppModel *m, guint index, int *node_c, guint n_nodes,
   l->name = read_string (r, MAX_NAME, "layer name");
   if (l->name == NULL)
     return FALSE;
-  if (op < 1 || op > SPP_OP_LAST)
+  if (spp_layer_type_get (op) == NULL)
     return fail (r, "layer '%s': op %u, expected 1..%d", l->name, op,
                  SPP_OP_LAST);
   l->op = op;
@@ -578,145 +512,50 @@ read_layer (Reader *r, SppModel *m, guint index, int *node_c, guint n_nodes,
     ts[i] = &m->tensors[v];
   }
 
-  guint want_inputs = 1;
-  switch (l->op) {
-  case SPP_OP_CONCAT: want_inputs = MAX (n_in, 1); break;
-  case SPP_OP_ADD: want_inputs = 2; break;
-  case SPP_OP_FC: case SPP_OP_SOFTMAX: want_inputs = 0; break;
-  default: break;
-  }
-  if (l->section == 1) {
-    if (l->op != SPP_OP_FC && l->op != SPP_OP_SOFTMAX && l->op != SPP_OP_ACT)
-      return fail (r, "layer '%s': op %u cannot be in the head", l->name, op);
-    want_inputs = 0;
-  } else if (l->op == SPP_OP_FC || l->op == SPP_OP_SOFTMAX) {
-    return fail (r, "layer '%s': op %u belongs in the head (section 1)",
-                 l->name, op);
-  }
+  const SppLayerType *type = spp_layer_type_get (op);
+  if (l->section == 1 && !(type->sections & SPP_LAYER_HEAD))
+    return fail (r, "layer '%s': op %s cannot be in the head", l->name,
+                 type->name);
+  if (l->section == 0 && !(type->sections & SPP_LAYER_TRUNK))
+    return fail (r, "layer '%s': op %s belongs in the head (section 1)",
+                 l->name, type->name);
+  const guint want_inputs = l->section == 1 ? 0
+                            : type->trunk_inputs < 0 ? MAX (n_in, 1)
+                                                     : (guint) type->trunk_inputs;
   if (n_in != want_inputs)
     return fail (r, "layer '%s': %u inputs, expected %u", l->name, n_in,
                  want_inputs);
+  if (n_t < type->min_tensors || n_t > type->max_tensors)
+    return fail (r, "layer '%s': op %s takes %u..%u tensors, got %u", l->name,
+                 type->name, type->min_tensors, type->max_tensors, n_t);
 
-  int in_c = l->section == 0 ? node_c[l->inputs[0]] : *head_width;
-  l->in_c = in_c;
-  l->out_c = in_c;
-  switch (l->op) {
-  case SPP_OP_CONV: {
-    if (n_ip < 1)
-      return fail (r, "layer '%s': conv needs out_c", l->name);
-    l->out_c = (int) ip[0];
-    if (l->out_c < 1 || l->out_c > 65536)
-      return fail (r, "layer '%s': out_c %d, expected 1..65536", l->name,
-                   l->out_c);
-    if (!read_window (r, l, ip, n_ip, 1, FALSE))
-      return FALSE;
-    l->groups = param (ip, n_ip, 11, 1);
-    if (l->groups < 1 || in_c % l->groups || l->out_c % l->groups)
-      return fail (r, "layer '%s': groups %d must divide in_c %d and out_c %d",
-                   l->name, l->groups, in_c, l->out_c);
-    if (!read_act (r, l, param (ip, n_ip, 12, 0), fp, n_fp))
-      return FALSE;
-    if (n_t < 1 || n_t > 2)
-      return fail (r, "layer '%s': conv needs a weight and an optional bias",
-                   l->name);
-    l->weight = ts[0];
-    if (!check_tensor (r, l, ts[0], "weight", l->out_c, in_c / l->groups,
-                       l->win.kh, l->win.kw))
-      return FALSE;
-    if (n_t == 2) {
-      l->bias = ts[1];
-      if (!check_tensor (r, l, ts[1], "bias", l->out_c, 1, 1, 1))
-        return FALSE;
-    }
-    break;
+  /* Parameters by name (docs/model-format.md): those the file leaves off
+   * its end take their fallback's value or their default. */
+  int iv[SPP_LAYER_MAX_PARAMS];
+  float fv[SPP_LAYER_MAX_PARAMS];
+  for (guint i = 0; i < type->n_int; i++) {
+    const SppIntParam *p = &type->int_params[i];
+    if (i < n_ip)
+      iv[i] = (int) ip[i];
+    else if (p->required)
+      return fail (r, "layer '%s': %s needs %s (iparam %u)", l->name,
+                   type->name, p->name, i);
+    else
+      iv[i] = p->fallback >= 0 ? iv[p->fallback] : p->def;
+    if (iv[i] < p->min || iv[i] > p->max)
+      return fail (r, "layer '%s': %s %d, expected %d..%d", l->name, p->name,
+                   iv[i], p->min, p->max);
   }
-  case SPP_OP_ACT:
-    if (!read_act (r, l, param (ip, n_ip, 0, 1), fp, n_fp))
-      return FALSE;
-    break;
-  case SPP_OP_LRN:
-    l->lrn_within = param (ip, n_ip, 0, 0);
-    l->lrn_size = param (ip, n_ip, 1, 5);
-    l->lrn_alpha = n_fp > 0 ? fp[0] : 1e-4f;
-    l->lrn_beta = n_fp > 1 ? fp[1] : 0.75f;
-    l->lrn_k = n_fp > 2 ? fp[2] : 1.0f;
-    if (l->lrn_within < 0 || l->lrn_within > 1)
-      return fail (r, "layer '%s': LRN mode %d, expected 0 or 1", l->name,
-                   l->lrn_within);
-    if (l->lrn_size < 1 || l->lrn_size > 63 || l->lrn_size % 2 == 0)
-      return fail (r, "layer '%s': LRN size %d, expected odd 1..63", l->name,
-                   l->lrn_size);
-    if (l->lrn_k <= 0 && !l->lrn_within)
-      return fail (r, "layer '%s': LRN k must be > 0", l->name);
-    break;
-  case SPP_OP_MAXPOOL:
-  case SPP_OP_AVGPOOL:
-    if (!read_window (r, l, ip, n_ip, 0, TRUE))
-      return FALSE;
-    l->ceil_mode = param (ip, n_ip, 8, 1) != 0;
-    l->count_include_pad = param (ip, n_ip, 9, 1) != 0;
-    break;
-  case SPP_OP_CONCAT: {
-    gint64 c = 0;
-    for (guint i = 0; i < n_in; i++)
-      c += node_c[l->inputs[i]];
-    if (c > 65536)
-      return fail (r, "layer '%s': concat gives %" G_GINT64_FORMAT
-                   " channels, at most 65536", l->name, c);
-    l->out_c = (int) c;
-    break;
-  }
-  case SPP_OP_SLICE:
-    l->slice_start = param (ip, n_ip, 0, 0);
-    /* Range-check the start before using it in arithmetic. */
-    if (l->slice_start < 0 || l->slice_start > in_c)
-      return fail (r, "layer '%s': slice start %d outside %d channels",
-                   l->name, l->slice_start, in_c);
-    l->out_c = param (ip, n_ip, 1, in_c - l->slice_start);
-    if (l->out_c < 1 || l->out_c > in_c - l->slice_start)
-      return fail (r, "layer '%s': slice [%d, +%d) outside %d channels",
-                   l->name, l->slice_start, l->out_c, in_c);
-    break;
-  case SPP_OP_SHUFFLE:
-    l->groups = param (ip, n_ip, 0, 2);
-    if (l->groups < 1 || in_c % l->groups)
-      return fail (r, "layer '%s': shuffle groups %d must divide %d channels",
-                   l->name, l->groups, in_c);
-    break;
-  case SPP_OP_ADD:
-    if (node_c[l->inputs[1]] != in_c)
-      return fail (r, "layer '%s': adds %d and %d channels", l->name, in_c,
-                   node_c[l->inputs[1]]);
-    if (!read_act (r, l, param (ip, n_ip, 0, 0), fp, n_fp))
-      return FALSE;
-    break;
-  case SPP_OP_FC:
-    if (n_ip < 1 || (int) ip[0] < 1 || ip[0] > 65536)
-      return fail (r, "layer '%s': fc out %d, expected 1..65536", l->name,
-                   n_ip ? (int) ip[0] : 0);
-    l->out_c = ip[0];
-    if (!read_act (r, l, param (ip, n_ip, 1, 0), fp, n_fp))
-      return FALSE;
-    if (n_t < 1 || n_t > 2)
-      return fail (r, "layer '%s': fc needs a weight and an optional bias",
-                   l->name);
-    l->weight = ts[0];
-    if (in_c < 0) /* first head layer: checked against the SPP size later */
-      in_c = ts[0]->c;
-    l->in_c = in_c;
-    if (!check_tensor (r, l, ts[0], "weight", l->out_c, in_c, 1, 1))
-      return FALSE;
-    if (n_t == 2) {
-      l->bias = ts[1];
-      if (!check_tensor (r, l, ts[1], "bias", l->out_c, 1, 1, 1))
-        return FALSE;
-    }
-    break;
-  case SPP_OP_SOFTMAX:
-    break;
-  }
-  if (l->op != SPP_OP_CONV && l->op != SPP_OP_FC && n_t != 0)
-    return fail (r, "layer '%s': op %u takes no tensors", l->name, op);
+  for (guint i = 0; i < type->n_float; i++)
+    fv[i] = i < n_fp ? fp[i] : type->float_params[i].def;
+
+  int in_c[SPP_LAYER_MAX_INPUTS];
+  for (guint i = 0; i < n_in; i++)
+    in_c[i] = node_c[l->inputs[i]];
+  l->in_c = l->out_c = l->section == 0 ? in_c[0] : *head_width;
+  const SppLayerArgs args = { r->file, r->error, iv, fv, n_ip, ts, n_t, in_c };
+  if (type->parse && !type->parse (l, &args))
+    return FALSE;
   if (l->section == 1)
     *head_width = l->out_c;
   return TRUE;

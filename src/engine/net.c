@@ -36,7 +36,7 @@ struct _SppNet {
   Node *nodes;
   int *slot_busy;
   guint8 *fuse;       /* FUSE_* per trunk layer */
-  const float **row_w; /* per trunk layer: conv row-path weights, or NULL */
+  const float **weights; /* per trunk layer: prepared weights, or NULL */
   int planned_h, planned_w;
 };
 
@@ -56,7 +56,7 @@ spp_net_new (SppModel *model, GError **error)
   net->nodes = g_new0 (Node, model->n_trunk + 1);
   net->slot_busy = g_new0 (int, model->n_trunk + 1);
   net->fuse = g_new0 (guint8, model->n_trunk + 1);
-  net->row_w = g_new0 (const float *, model->n_trunk + 1);
+  net->weights = g_new0 (const float *, model->n_trunk + 1);
   net->planned_h = net->planned_w = -1;
   return net;
 }
@@ -73,7 +73,7 @@ spp_net_free (SppNet *net)
   g_free (net->nodes);
   g_free (net->slot_busy);
   g_free (net->fuse);
-  g_free (net->row_w);
+  g_free (net->weights);
   spp_model_unref (net->model);
   g_free (net);
 }
@@ -89,36 +89,19 @@ infer_shapes (const SppModel *m, int in_h, int in_w, Node *nodes,
     const Node *in = &nodes[l->inputs[0]];
     Node *o = &nodes[i + 1];
     *o = (Node) { l->out_c, in->h, in->w, -1, NULL, -1, i + 1, 0 };
-    const SppWindow *w = &l->win;
-    switch (l->op) {
-    case SPP_OP_CONV:
-      o->h = spp_conv_out_size (in->h, w->kh, w->sh, w->pad_t, w->pad_b,
-                                w->dil_h);
-      o->w = spp_conv_out_size (in->w, w->kw, w->sw, w->pad_l, w->pad_r,
-                                w->dil_w);
-      break;
-    case SPP_OP_MAXPOOL:
-    case SPP_OP_AVGPOOL:
-      o->h = spp_pool_out_size (in->h, w->kh, w->sh, w->pad_t, w->pad_b,
-                                l->ceil_mode);
-      o->w = spp_pool_out_size (in->w, w->kw, w->sw, w->pad_l, w->pad_r,
-                                l->ceil_mode);
-      break;
-    case SPP_OP_CONCAT:
-    case SPP_OP_ADD:
-      for (guint k = 1; k < l->n_inputs; k++) {
-        const Node *b = &nodes[l->inputs[k]];
-        if (b->h != in->h || b->w != in->w) {
-          g_set_error (error, SPP_ERROR, SPP_ERROR_SHAPE,
-                       "%s: layer '%s' joins a %dx%d and a %dx%d map "
-                       "(input %dx%d)", m->path, l->name, in->h, in->w, b->h,
-                       b->w, in_h, in_w);
-          return FALSE;
-        }
+    const SppLayerType *type = spp_layer_type_get (l->op);
+    if (type->shape)
+      type->shape (l, in->h, in->w, &o->h, &o->w);
+    /* Layers that join maps need them all the same size. */
+    for (guint k = 1; k < l->n_inputs; k++) {
+      const Node *b = &nodes[l->inputs[k]];
+      if (b->h != in->h || b->w != in->w) {
+        g_set_error (error, SPP_ERROR, SPP_ERROR_SHAPE,
+                     "%s: layer '%s' joins a %dx%d and a %dx%d map "
+                     "(input %dx%d)", m->path, l->name, in->h, in->w, b->h,
+                     b->w, in_h, in_w);
+        return FALSE;
       }
-      break;
-    default:
-      break;
     }
     if (o->h < 1 || o->w < 1) {
       g_set_error (error, SPP_ERROR, SPP_ERROR_SHAPE,
@@ -184,21 +167,8 @@ can_place (const SppModel *m, const Node *nodes, const guint8 *fuse, guint id)
 {
   if (id == 0 || nodes[id].owner != id || nodes[id].slot == -2)
     return FALSE;
-  const SppLayer *l = &m->layers[id - 1];
-  switch (l->op) {
-  case SPP_OP_CONV:
-  case SPP_OP_ACT:
-  case SPP_OP_MAXPOOL:
-  case SPP_OP_AVGPOOL:
-  case SPP_OP_CONCAT:
-  case SPP_OP_SHUFFLE:
-  case SPP_OP_ADD:
-    return TRUE;
-  case SPP_OP_LRN:
-    return !fuse[id - 1];
-  default:
-    return FALSE;
-  }
+  /* A fused LRN writes nothing: its pool does. */
+  return spp_layer_type_get (m->layers[id - 1].op)->placeable && !fuse[id - 1];
 }
 
 /* Fusions and concat placements for these shapes. */
@@ -245,14 +215,15 @@ plan (SppNet *net, int in_h, int in_w, GError **error)
   if (!infer_shapes (m, in_h, in_w, nodes, error))
     return FALSE;
   for (guint i = 0; i < m->n_trunk; i++)
-    nodes[i + 1].slot = m->layers[i].op == SPP_OP_SLICE ? -2 : -1;
+    nodes[i + 1].slot = spp_layer_type_get (m->layers[i].op)->view ? -2 : -1;
   plan_fusions (m, nodes, net->fuse);
   int n_slots = 0;
   memset (net->slot_busy, 0, sizeof (int) * (m->n_trunk + 1));
   for (guint i = 0; i < m->n_trunk; i++) {
     const SppLayer *l = &m->layers[i];
+    const SppLayerType *type = spp_layer_type_get (l->op);
     Node *o = &nodes[i + 1];
-    if (l->op == SPP_OP_SLICE) {
+    if (type->view) {
       /* a view into its input */
     } else if (net->fuse[i] == FUSE_LRN_POOL) {
       o->slot = -3; /* never written */
@@ -281,15 +252,13 @@ plan (SppNet *net, int in_h, int in_w, GError **error)
       }
     }
     const Node *in = &nodes[l->inputs[0]];
-    if (l->op == SPP_OP_CONV) {
-      scratch = MAX (scratch, spp_conv_scratch_size (l, in->h, in->w));
-      /* Fetched here, not per forward: the model's lock is shared by
-       * every stream. */
-      if (!net->row_w[i] && spp_conv_uses_rows (l, in->h, in->w))
-        net->row_w[i] = spp_model_get_row_weights (net->model, i);
-    }
-    else if (l->op == SPP_OP_LRN)
-      scratch = MAX (scratch, spp_lrn_scratch_size (in->h, in->w));
+    if (type->scratch_size)
+      scratch = MAX (scratch, type->scratch_size (l, in->h, in->w));
+    /* Fetched here, not per forward: the model's lock is shared by every
+     * stream. */
+    if (!net->weights[i] && type->uses_weights
+        && type->uses_weights (l, in->h, in->w))
+      net->weights[i] = spp_model_get_layer_weights (net->model, i);
     /* A fused LRN's input is read when its pool runs: release it then. */
     if (net->fuse[i] == FUSE_LRN_POOL)
       continue;
@@ -365,61 +334,28 @@ spp_net_forward (SppNet *net, const SppTensor *input, SppTensor *out,
     const SppLayer *l = &m->layers[i];
     Node *o = &nodes[i + 1];
     const Node *in = &nodes[l->inputs[0]];
-    const gsize plane = (gsize) o->h * o->w;
     if (o->slot != -3)
       o->data = node_data (net, i + 1);
-    switch (l->op) {
-    case SPP_OP_CONV:
-      spp_conv_forward (l, net->row_w[i], in->data, in->h, in->w, o->data,
-                        o->h, o->w, scratch);
-      break;
-    case SPP_OP_ACT:
-      memcpy (o->data, in->data, plane * o->c * sizeof (float));
-      spp_act_forward (l->act, l->slope, o->data, plane * o->c);
-      break;
-    case SPP_OP_LRN:
-      if (net->fuse[i] == FUSE_LRN_POOL) {
-        /* Runs the next layer (the pool) too. */
-        Node *p = &nodes[i + 2];
-        p->data = node_data (net, i + 2);
-        spp_lrn_pool_forward (l, &m->layers[i + 1], in->data, in->c, in->h,
-                              in->w, p->data, p->h, p->w);
-        i++;
-      } else {
-        spp_lrn_forward (l, in->data, in->c, in->h, in->w, o->data, scratch);
-      }
-      break;
-    case SPP_OP_MAXPOOL:
-    case SPP_OP_AVGPOOL:
-      spp_pool_forward (l, in->data, in->c, in->h, in->w, o->data, o->h,
-                        o->w);
-      break;
-    case SPP_OP_CONCAT: {
-      float *dst = o->data;
-      for (guint k = 0; k < l->n_inputs; k++) {
-        const Node *src = &nodes[l->inputs[k]];
-        gsize n = (gsize) src->c * plane;
-        /* Inputs placed in the concat's buffer are already there. */
-        if (src->data != dst) {
-          memcpy (dst, src->data, n * sizeof (float));
-        }
-        dst += n;
-      }
-      break;
+    if (net->fuse[i] == FUSE_LRN_POOL) {
+      /* Runs the next layer (the pool) too. */
+      Node *p = &nodes[i + 2];
+      p->data = node_data (net, i + 2);
+      spp_lrn_pool_forward (l, &m->layers[i + 1], in->data, in->c, in->h,
+                            in->w, p->data, p->h, p->w);
+      i++;
+      continue;
     }
-    case SPP_OP_SLICE:
-      break;
-    case SPP_OP_SHUFFLE:
-      spp_shuffle_forward (in->data, o->data, in->c, l->groups, plane);
-      break;
-    case SPP_OP_ADD:
-      spp_add_forward (in->data, nodes[l->inputs[1]].data, o->data,
-                       plane * o->c);
-      spp_act_forward (l->act, l->slope, o->data, plane * o->c);
-      break;
-    default:
-      g_assert_not_reached ();
+    const SppLayerType *type = spp_layer_type_get (l->op);
+    if (type->view)
+      continue;
+    SppLayerMap ins[SPP_LAYER_MAX_INPUTS];
+    for (guint k = 0; k < l->n_inputs; k++) {
+      const Node *src = &nodes[l->inputs[k]];
+      ins[k] = (SppLayerMap) { src->c, src->h, src->w, src->data };
     }
+    const SppLayerRun run = { l, ins, { o->c, o->h, o->w, o->data }, scratch,
+                              net->weights[i] };
+    type->forward (&run);
   }
   const Node *last = &nodes[m->n_trunk];
   if (!spp_tensor_reshape (out, 1, last->c, last->h, last->w, error))
@@ -457,24 +393,11 @@ spp_net_forward_head_with (SppNet *net, const SppTensor *pooled,
   for (guint i = 0; i < n_head; i++) {
     const SppLayer *l = &m->layers[m->n_trunk + i];
     SppTensor *dst = (i == n_head - 1) ? out : net->head[i % 2];
-    int w = l->op == SPP_OP_FC ? l->out_c : width;
+    const int w = l->out_c;
     if (!spp_tensor_reshape (dst, n, w, 1, 1, error))
       return FALSE;
-    switch (l->op) {
-    case SPP_OP_FC:
-      spp_fc_forward (l, i == 0 ? first_weight : NULL, src, n, dst->data);
-      break;
-    case SPP_OP_ACT:
-      memcpy (dst->data, src, (gsize) n * w * sizeof (float));
-      spp_act_forward (l->act, l->slope, dst->data, (gsize) n * w);
-      break;
-    case SPP_OP_SOFTMAX:
-      memcpy (dst->data, src, (gsize) n * w * sizeof (float));
-      spp_softmax_forward (dst->data, n, w);
-      break;
-    default:
-      g_assert_not_reached ();
-    }
+    spp_layer_type_get (l->op)->forward_head (l, i == 0 ? first_weight : NULL,
+                                              src, n, dst->data);
     src = dst->data;
     width = w;
   }

@@ -2,7 +2,6 @@
 #include "layers-private.h"
 #include "parallel-private.h"
 
-#include <float.h>
 #include <string.h>
 
 int
@@ -71,7 +70,6 @@ spp_pool_forward (const SppLayer *l, const float *in, int c, int in_h,
     return;
   }
   const SppWindow *w = &l->win;
-  const gboolean is_max = l->op == SPP_OP_MAXPOOL;
   for (int ch = 0; ch < c; ch++) {
     const float *plane = in + (gsize) ch * in_h * in_w;
     float *o = out + (gsize) ch * out_h * out_w;
@@ -87,26 +85,83 @@ spp_pool_forward (const SppLayer *l, const float *in, int c, int in_h,
         int pool_area = (py1 - (oy * w->sh - w->pad_t)) * (px1 - x0);
         x0 = MAX (x0, 0);
         x1 = MIN (x1, in_w);
-        if (is_max) {
-          float m = -FLT_MAX;
-          for (int y = y0; y < y1; y++) {
-            const float *row = plane + (gsize) y * in_w;
-            for (int x = x0; x < x1; x++)
-              m = row[x] > m ? row[x] : m;
-          }
-          o[oy * out_w + ox] = (y1 > y0 && x1 > x0) ? m : 0.0f;
-        } else {
-          float s = 0.0f;
-          for (int y = y0; y < y1; y++) {
-            const float *row = plane + (gsize) y * in_w;
-            for (int x = x0; x < x1; x++)
-              s += row[x];
-          }
-          int area = l->count_include_pad ? pool_area
-                                          : (y1 - y0) * (x1 - x0);
-          o[oy * out_w + ox] = area > 0 ? s / area : 0.0f;
+        float s = 0.0f;
+        for (int y = y0; y < y1; y++) {
+          const float *row = plane + (gsize) y * in_w;
+          for (int x = x0; x < x1; x++)
+            s += row[x];
         }
+        int area = l->count_include_pad ? pool_area : (y1 - y0) * (x1 - x0);
+        o[oy * out_w + ox] = area > 0 ? s / area : 0.0f;
       }
     }
   }
 }
+
+/* The layer table's entries (docs/model-format.md, ops 4 and 11). */
+enum {
+  POOL_KH, POOL_KW, POOL_SH, POOL_SW, POOL_PAD_T, POOL_PAD_L, POOL_PAD_B,
+  POOL_PAD_R, POOL_CEIL_MODE, POOL_COUNT_INCLUDE_PAD,
+};
+
+static const SppIntParam pool_params[] = {
+  [POOL_KH] = { "kh", 2, -1, 1, 64, FALSE },
+  [POOL_KW] = { "kw", 2, POOL_KH, 1, 64, FALSE },
+  [POOL_SH] = { "sh", 2, POOL_KH, 1, 64, FALSE },
+  [POOL_SW] = { "sw", 2, POOL_SH, 1, 64, FALSE },
+  [POOL_PAD_T] = { "pad_t", 0, -1, 0, 64, FALSE },
+  [POOL_PAD_L] = { "pad_l", 0, POOL_PAD_T, 0, 64, FALSE },
+  [POOL_PAD_B] = { "pad_b", 0, POOL_PAD_T, 0, 64, FALSE },
+  [POOL_PAD_R] = { "pad_r", 0, POOL_PAD_L, 0, 64, FALSE },
+  [POOL_CEIL_MODE] = { "ceil_mode", 1, -1, 0, 1, FALSE },
+  [POOL_COUNT_INCLUDE_PAD] = { "count_include_pad", 1, -1, 0, 1, FALSE },
+};
+
+static gboolean
+pool_parse (SppLayer *l, const SppLayerArgs *a)
+{
+  const SppWindow *w = &l->win;
+  spp_layer_read_window (l, a, POOL_KH, FALSE);
+  l->ceil_mode = a->ip[POOL_CEIL_MODE];
+  l->count_include_pad = l->op == SPP_OP_AVGPOOL
+                         && a->ip[POOL_COUNT_INCLUDE_PAD];
+  /* A window wholly inside the padding would have no cell. */
+  if (w->pad_t >= w->kh || w->pad_b >= w->kh || w->pad_l >= w->kw
+      || w->pad_r >= w->kw)
+    return spp_layer_fail (l, a, "pool padding must be smaller than the "
+                           "kernel");
+  return TRUE;
+}
+
+static void
+pool_shape (const SppLayer *l, int in_h, int in_w, int *out_h, int *out_w)
+{
+  const SppWindow *w = &l->win;
+  *out_h = spp_pool_out_size (in_h, w->kh, w->sh, w->pad_t, w->pad_b,
+                              l->ceil_mode);
+  *out_w = spp_pool_out_size (in_w, w->kw, w->sw, w->pad_l, w->pad_r,
+                              l->ceil_mode);
+}
+
+static void
+pool_run (const SppLayerRun *r)
+{
+  spp_pool_forward (r->layer, r->in[0].data, r->in[0].c, r->in[0].h,
+                    r->in[0].w, r->out.data, r->out.h, r->out.w);
+}
+
+const SppLayerType spp_layer_maxpool = {
+  .op = SPP_OP_MAXPOOL, .name = "maxpool", .sections = SPP_LAYER_TRUNK,
+  .trunk_inputs = 1,
+  .int_params = pool_params, .n_int = POOL_COUNT_INCLUDE_PAD,
+  .placeable = TRUE,
+  .parse = pool_parse, .shape = pool_shape, .forward = pool_run,
+};
+
+const SppLayerType spp_layer_avgpool = {
+  .op = SPP_OP_AVGPOOL, .name = "avgpool", .sections = SPP_LAYER_TRUNK,
+  .trunk_inputs = 1,
+  .int_params = pool_params, .n_int = G_N_ELEMENTS (pool_params),
+  .placeable = TRUE,
+  .parse = pool_parse, .shape = pool_shape, .forward = pool_run,
+};
