@@ -3,7 +3,7 @@
 #include <string.h>
 #include "spp/error.h"
 #include "spp/image.h"
-#include "image-private.h"
+#include "spp-engine/image.h"
 
 /* BT.601 limited range, worked out by hand for Y = 16, 235, 128, 81 with
  * U = 90, V = 200: e.g. Y = 128: 1.164383 * 112 = 130.41; R = 130.41 +

@@ -2,8 +2,8 @@
  * (tests/vectors/gen_vectors.py writes them; see index.ini). */
 #include "spp/spp.h"
 #include "layers-private.h"
-#include "parallel-private.h"
-#include "pyramid-private.h"
+#include "spp-engine/parallel.h"
+#include "spp-engine/pyramid.h"
 
 #include <math.h>
 #include <string.h>

@@ -6,9 +6,37 @@
 #include "spp/box.h"
 #include "spp/image.h"
 #include "spp/model.h"
+#include "spp/proposals.h"
 #include "spp/tensor.h"
 
 G_BEGIN_DECLS
+
+/* The model's detector section (docs/model-format.md: detect.*,
+ * proposals.*, svm.*, bbox.*), read and checked when the model loads. */
+SPP_API guint spp_model_get_n_classes (const SppModel *model);
+/** spp_model_get_label: label of class @id (0-based), or %NULL. */
+SPP_API const char *spp_model_get_label (const SppModel *model, guint id);
+/** spp_model_find_label: class id of @label, or -1. */
+SPP_API int spp_model_find_label (const SppModel *model, const char *label);
+/** spp_model_get_threshold: the class's default score threshold. */
+SPP_API float spp_model_get_threshold (const SppModel *model, guint id);
+SPP_API float spp_model_get_nms_threshold (const SppModel *model);
+/* detect.box_vote: IoU for box voting after NMS, 0 (off) when absent. */
+SPP_API float spp_model_get_box_vote (const SppModel *model);
+/** spp_model_get_scales: default shorter-side scales for detection. */
+SPP_API const guint *spp_model_get_scales (const SppModel *model, guint *n_scales);
+/** spp_model_has_detector: the file has SVMs (it can detect, not only
+ * compute features). */
+SPP_API gboolean spp_model_has_detector (const SppModel *model);
+/**
+ * spp_model_get_proposal_params:
+ * @params: (inout): filled by spp_proposal_params_init() first.
+ *
+ * Overrides the proposal settings the model was trained with (metadata
+ * `proposals.min_size`, `proposals.max_boxes`), leaving the others.
+ */
+SPP_API void spp_model_get_proposal_params (const SppModel *model,
+                                    SppProposalParams *params);
 
 /**
  * SppDetection:

@@ -7,7 +7,7 @@
  * serves training: the SVMs are then trained on the new fc features. */
 #include "finetune.h"
 
-#include "blas-private.h"
+#include "spp-engine/blas.h"
 #include "spp/error.h"
 
 #include <math.h>

@@ -3,16 +3,17 @@
  * feature map of its own scale, and the fc head, SVMs and box regressors
  * run as one GEMM each over all windows (docs/method.md 2). */
 #include "detector-private.h"
-#include "image-private.h"
+#include "spp-engine/image.h"
 
 #include "spp/net.h"
 #include "spp/pyramid.h"
-#include "blas-private.h"
-#include "layers-private.h"
-#include "model-private.h"
-#include "net-private.h"
-#include "parallel-private.h"
-#include "pyramid-private.h"
+#include "detect-section.h"
+#include "spp-engine/blas.h"
+#include "spp-engine/cpu.h"
+#include "spp-engine/model.h"
+#include "spp-engine/net.h"
+#include "spp-engine/parallel.h"
+#include "spp-engine/pyramid.h"
 #include "spp-orc.h"
 
 #include <math.h>
@@ -21,8 +22,40 @@
 #define MAX_SCALES 16
 #define DEFAULT_MAX_DETECTIONS 100
 
+/* What the frame loop reads of the model, taken once from the engine's
+ * getters and the detector's section. */
+typedef struct {
+  const SppDetectSection *sec;
+  SppChannelOrder order;
+  float mean[3], std[3];
+  guint min_size, multiple, stride;
+  float offset;
+  const guint *levels;
+  guint n_levels;
+  guint pooled_size, head_size, map_channels, n_trunk, n_layers;
+} ModelInfo;
+
+static void
+model_info_init (ModelInfo *mi, const SppModel *model)
+{
+  guint n_head;
+  mi->sec = spp_detect_section_get (model);
+  mi->order = spp_model_get_channel_order (model);
+  spp_model_get_normalization (model, mi->mean, mi->std);
+  spp_model_get_input_size (model, &mi->min_size, &mi->multiple);
+  mi->stride = spp_model_get_stride (model);
+  mi->offset = spp_model_get_offset (model);
+  mi->levels = spp_model_get_levels (model, &mi->n_levels);
+  mi->pooled_size = spp_model_get_pooled_size (model);
+  mi->head_size = spp_model_get_head_width (model);
+  mi->map_channels = spp_model_get_feature_channels (model);
+  spp_model_get_n_layers (model, &mi->n_trunk, &n_head);
+  mi->n_layers = mi->n_trunk + n_head;
+}
+
 struct _SppDetector {
   SppModel *model;
+  ModelInfo mi;
   SppNet *net;
   guint scales[MAX_SCALES], n_scales;
   float threshold; /* < 0: the model's per-class thresholds */
@@ -66,6 +99,7 @@ detector_new (SppModel *model, GError **error)
     return NULL;
   SppDetector *d = g_new0 (SppDetector, 1);
   d->model = spp_model_ref (model);
+  model_info_init (&d->mi, model);
   d->net = net;
   guint n;
   const guint *scales = spp_model_get_scales (model, &n);
@@ -241,7 +275,7 @@ prepare_rows (gpointer data, int begin, int end, int worker)
 {
   PrepareJob *job = data;
   SppDetector *d = job->d;
-  const SppModel *m = d->model;
+  const ModelInfo *m = &d->mi;
   const int w = job->w;
   const gsize need = (gsize) w * job->h * 3;
   if (!spp_image_resize_rgb_rows (job->frame, d->rgb, w, job->h, w * 3,
@@ -339,7 +373,7 @@ row_dot (const float *x, gsize len, const float *w, gsize stride, int n_out,
 static void
 window_cells (SppDetector *d, int i, guint s, int cells[4])
 {
-  const SppModel *m = d->model;
+  const ModelInfo *m = &d->mi;
   const SppBox *b = &g_array_index (d->windows, SppBox, i);
   SppBox scaled = { b->x * d->fx[s], b->y * d->fy[s], b->w * d->fx[s],
                     b->h * d->fy[s] };
@@ -378,8 +412,8 @@ score_chunk (gpointer data, guint i, const float *values, gsize offset,
              gsize len, int worker)
 {
   const ScoreJob *j = data;
-  const SppModel *m = j->d->model;
-  const int n_out = 5 * m->n_classes;
+  const ModelInfo *m = &j->d->mi;
+  const int n_out = 5 * m->sec->n_classes;
   const guint row = g_array_index (j->d->rows, guint, i);
   row_dot (values, len, j->weights + offset, m->pooled_size, n_out,
            spp_tensor_data (j->d->feat) + (gsize) row * n_out);
@@ -424,7 +458,7 @@ static gboolean
 pool_spp (SppDetector *d, const SppImage *frame, const guint used[],
           gboolean fuse_scores, GError **error)
 {
-  const SppModel *m = d->model;
+  const ModelInfo *m = &d->mi;
   const int W = frame->width, H = frame->height;
   const guint n = d->windows->len;
   for (guint s = 0; s < d->n_scales; s++) {
@@ -448,7 +482,7 @@ pool_spp (SppDetector *d, const SppImage *frame, const guint used[],
   }
   double t0 = now ();
   if (fuse_scores) {
-    if (!spp_tensor_reshape (d->feat, n, 5 * m->n_classes, 1, 1, error))
+    if (!spp_tensor_reshape (d->feat, n, 5 * m->sec->n_classes, 1, 1, error))
       return FALSE;
     memset (spp_tensor_data (d->feat), 0,
             spp_tensor_get_size (d->feat) * sizeof (float));
@@ -460,7 +494,7 @@ pool_spp (SppDetector *d, const SppImage *frame, const guint used[],
   ScoreJob job = { d, NULL };
   if (fuse_scores) {
     const float *bbox_w;
-    spp_model_get_binmajor ((SppModel *) m, &job.weights, &bbox_w);
+    spp_detect_section_get_binmajor (d->model, &job.weights, &bbox_w);
   }
   /* A scale at a time: the pooler builds each chunk's tables of that
    * scale's map once and pools all its windows from them. */
@@ -487,7 +521,7 @@ pool_spp (SppDetector *d, const SppImage *frame, const guint used[],
 static gboolean
 pool_rcnn (SppDetector *d, const SppImage *frame, GError **error)
 {
-  const SppModel *m = d->model;
+  const ModelInfo *m = &d->mi;
   const int W = frame->width, H = frame->height;
   const guint n = d->windows->len;
   const int S = SPP_RCNN_SIZE;
@@ -535,12 +569,12 @@ pool_rcnn (SppDetector *d, const SppImage *frame, GError **error)
 static gboolean
 score_windows (SppDetector *d, int W, int H, gboolean fused, GError **error)
 {
-  const SppModel *m = d->model;
+  const ModelInfo *m = &d->mi;
   const guint n = d->windows->len;
   const gsize D = m->pooled_size;
   const float *pooled = spp_tensor_const_data (d->pooled);
   const float *pooled_w, *bbox_w;
-  spp_model_get_binmajor ((SppModel *) m, &pooled_w, &bbox_w);
+  spp_detect_section_get_binmajor (d->model, &pooled_w, &bbox_w);
 
   /* fc head, then the SVMs: scores = feature_scale * feat . W^T + b. */
   double t0 = now ();
@@ -551,15 +585,15 @@ score_windows (SppDetector *d, int W, int H, gboolean fused, GError **error)
                                      error))
     return FALSE;
   double t1 = now ();
-  const int K = m->n_classes, F = m->head_size;
+  const int K = m->sec->n_classes, F = m->head_size;
   if (!spp_tensor_reshape (d->scores, n, K, 1, 1, error))
     return FALSE;
   float *scores = spp_tensor_data (d->scores);
   float *deltas = NULL;
-  if (m->bbox_w
+  if (m->sec->bbox_w
       && !spp_tensor_reshape (d->deltas, n, 4 * K, 1, 1, error))
     return FALSE;
-  if (!has_head && m->bbox_w) {
+  if (!has_head && m->sec->bbox_w) {
     /* SVMs and regressors both read the pooled rows: one pass over the
      * K + 4K stacked weight rows, done while pooling (score_chunk). */
     if (!fused) {
@@ -574,15 +608,15 @@ score_windows (SppDetector *d, int W, int H, gboolean fused, GError **error)
     deltas = spp_tensor_data (d->deltas);
     for (guint i = 0; i < n; i++) {
       for (int k = 0; k < K; k++)
-        scores[i * K + k] = m->feature_scale * both[i * 5 * K + k];
+        scores[i * K + k] = m->sec->feature_scale * both[i * 5 * K + k];
       memcpy (deltas + (gsize) i * 4 * K, both + (gsize) i * 5 * K + K,
               4 * K * sizeof (float));
     }
   } else {
-    spp_sgemm (SPP_BLAS_NO_TRANS, SPP_BLAS_TRANS, n, K, F, m->feature_scale,
+    spp_sgemm (SPP_BLAS_NO_TRANS, SPP_BLAS_TRANS, n, K, F, m->sec->feature_scale,
                has_head ? spp_tensor_const_data (d->feat) : pooled, F,
-               has_head ? m->svm_w->data : pooled_w, F, 0.0f, scores, K);
-    if (m->bbox_w) {
+               has_head ? m->sec->svm_w->data : pooled_w, F, 0.0f, scores, K);
+    if (m->sec->bbox_w) {
       deltas = spp_tensor_data (d->deltas);
       spp_sgemm (SPP_BLAS_NO_TRANS, SPP_BLAS_TRANS, n, 4 * K, (int) D, 1.0f,
                  pooled, (int) D, bbox_w, (int) D, 0.0f, deltas, 4 * K);
@@ -594,17 +628,17 @@ score_windows (SppDetector *d, int W, int H, gboolean fused, GError **error)
   for (guint i = 0; i < n; i++) {
     const SppBox *b = &g_array_index (d->windows, SppBox, i);
     for (int k = 0; k < K; k++) {
-      scores[i * K + k] += m->svm_b->data[k];
+      scores[i * K + k] += m->sec->svm_b->data[k];
       float score = scores[i * K + k];
-      float conf = sigmoid (m->score_a * score + m->score_b);
-      float thr = d->threshold >= 0 ? d->threshold : m->thresholds[k];
+      float conf = sigmoid (m->sec->score_a * score + m->sec->score_b);
+      float thr = d->threshold >= 0 ? d->threshold : m->sec->thresholds[k];
       if (!(conf >= thr))
         continue;
-      SppDetection det = { *b, k, conf, m->labels[k] };
+      SppDetection det = { *b, k, conf, m->sec->labels[k] };
       if (deltas) {
         float dl[4];
         for (int j = 0; j < 4; j++)
-          dl[j] = deltas[i * 4 * K + 4 * k + j] + m->bbox_b->data[4 * k + j];
+          dl[j] = deltas[i * 4 * K + 4 * k + j] + m->sec->bbox_b->data[4 * k + j];
         det.box = spp_bbox_apply (b, dl);
       }
       if (spp_bbox_clip (&det.box, W, H))
@@ -649,9 +683,9 @@ detect (SppDetector *d, const SppImage *frame, const SppBox *proposals,
                              n_proposals, used);
   d->timings.n_windows = n;
   if (n > 0) {
-    const SppModel *m = d->model;
+    const ModelInfo *m = &d->mi;
     /* R-CNN pools every window from its own forward, so never fused */
-    gboolean fused = !rcnn && m->n_trunk == m->n_layers && m->bbox_w;
+    gboolean fused = !rcnn && m->n_trunk == m->n_layers && m->sec->bbox_w;
     gboolean ok = rcnn ? pool_rcnn (d, frame, error)
                        : pool_spp (d, frame, used, fused, error);
     if (!ok || !score_windows (d, frame->width, frame->height, fused,
@@ -684,7 +718,7 @@ spp_detector_compute_features (SppDetector *d, const SppImage *frame,
   g_return_val_if_fail (d != NULL && frame != NULL && pooled_out != NULL,
                         FALSE);
   g_return_val_if_fail (boxes != NULL || n_boxes == 0, FALSE);
-  const SppModel *m = d->model;
+  const ModelInfo *m = &d->mi;
   const gsize D = m->pooled_size;
   guint used[MAX_SCALES];
   if (!spp_image_validate (frame, error))
@@ -717,7 +751,7 @@ spp_detector_compute_features (SppDetector *d, const SppImage *frame,
   /* Head features from the bin-major rows, as detection computes them. */
   if (features) {
     const float *pooled_w, *bbox_w;
-    spp_model_get_binmajor ((SppModel *) m, &pooled_w, &bbox_w);
+    spp_detect_section_get_binmajor (d->model, &pooled_w, &bbox_w);
     if (m->n_trunk < m->n_layers) {
       if (!spp_net_forward_head_with (d->net, d->pooled, pooled_w, features,
                                       error))
@@ -746,7 +780,7 @@ spp_detector_compute_features (SppDetector *d, const SppImage *frame,
     if (m->n_trunk == m->n_layers) /* no head: the features are the rows */
       memcpy (f, dst, (gsize) n_boxes * D * sizeof (float));
     for (gsize i = 0; i < (gsize) n_boxes * F; i++)
-      f[i] *= m->feature_scale;
+      f[i] *= m->sec->feature_scale;
     for (guint i = 0; i < n_boxes; i++)
       if (empty[i])
         memset (f + (gsize) i * F, 0, F * sizeof (float));
@@ -775,6 +809,6 @@ spp_detector_get_window_scores (const SppDetector *d, guint *n_windows,
                                 guint *n_classes)
 {
   *n_windows = d->windows->len;
-  *n_classes = d->model->n_classes;
+  *n_classes = d->mi.sec->n_classes;
   return spp_tensor_const_data (d->scores);
 }

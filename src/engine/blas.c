@@ -14,7 +14,7 @@
  * the speed on AVX-512 parts; SPP_OPENBLAS_CORETYPE forces a core type
  * ("auto", the default, picks SkylakeX on AVX-512 CPUs and leaves
  * OPENBLAS_CORETYPE alone otherwise). The variable is restored after. */
-#include "blas-private.h"
+#include "spp-engine/blas.h"
 
 #include "spp/error.h"
 

@@ -7,8 +7,8 @@
  * im2col's size (conv_rows). */
 #include "layers-private.h"
 
-#include "blas-private.h"
-#include "parallel-private.h"
+#include "spp-engine/blas.h"
+#include "spp-engine/parallel.h"
 
 #include <string.h>
 

@@ -4,7 +4,7 @@
 #include "layers-private.h"
 
 #include "spp-orc.h"
-#include "parallel-private.h"
+#include "spp-engine/parallel.h"
 
 #include <math.h>
 #include <string.h>

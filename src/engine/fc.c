@@ -2,8 +2,8 @@
  * out[n x o] = in[n x i] * W[o x i]^T, then bias and activation. */
 #include "layers-private.h"
 
-#include "blas-private.h"
-#include "parallel-private.h"
+#include "spp-engine/blas.h"
+#include "spp-engine/parallel.h"
 
 #include <string.h>
 

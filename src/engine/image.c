@@ -1,6 +1,6 @@
 /* sppdetect: checking frames, converting them to RGB and resizing. */
 #include "spp/image.h"
-#include "image-private.h"
+#include "spp-engine/image.h"
 #include "spp/error.h"
 
 #include <math.h>

@@ -4,7 +4,7 @@
  * The within-channel form is Caffe's AVE pooling of a^2 with pad
  * (size-1)/2, whose divisor is always size^2 at stride 1. */
 #include "layers-private.h"
-#include "parallel-private.h"
+#include "spp-engine/parallel.h"
 
 #include <math.h>
 #include <string.h>

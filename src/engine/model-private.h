@@ -2,7 +2,8 @@
 
 #include "spp/model.h"
 #include "spp/error.h"
-#include "tensor-private.h"
+#include "spp-engine/model.h"
+#include "spp-engine/tensor.h"
 
 /* Op codes of docs/model-format.md; new values only at the end. */
 typedef enum {
@@ -72,14 +73,6 @@ struct _SppModel {
   guint *levels, n_levels;
   guint stride;
   float offset;
-  guint *scales, n_scales;
-  char **labels;       /* NULL-terminated */
-  guint n_classes;
-  float *thresholds;
-  float nms;
-  float box_vote; /* detect.box_vote: box voting IoU, 0 off */
-  float feature_scale, score_a, score_b;
-  guint proposal_min_size, proposal_max_boxes; /* 0: the library's default */
 
   guint n_tensors;
   char **tensor_names;
@@ -91,25 +84,16 @@ struct _SppModel {
   guint pooled_size;   /* map_channels * bins */
   guint head_size;     /* width of the head's output */
 
-  const SppTensor *svm_w, *svm_b, *bbox_w, *bbox_b;
+  /* spp_model_section_types' data, in that order. */
+  gpointer *sections;
 
-  /* Copies of the weights that read pooled vectors (the first fc layer,
-   * or the SVMs without a head, and the box regressors) with columns in
-   * the pooling's bin-major order; made on first use, under the lock. */
   GMutex lock;
-  float *pooled_w_binmajor, *bbox_w_binmajor;
   /* Per layer, the weights its type prepares (SppLayerType.make_weights);
    * made on first use, under the lock (n_layers entries, or NULL). */
   float **layer_w;
 };
 
-/* The bin-major weights (see above); NULL for a matrix the model lacks.
- * When both exist, bbox_w directly follows pooled_w's rows in memory. */
-void spp_model_get_binmajor (SppModel *m, const float **pooled_w,
-                             const float **bbox_w);
-
 /* The weights the layer's type prepares (SppLayerType.make_weights),
  * kept for the model's life; NULL where it prepares none. */
 const float *spp_model_get_layer_weights (SppModel *m, guint layer);
 
-const SppTensor *spp_model_find_tensor (const SppModel *m, const char *name);

@@ -5,9 +5,10 @@
 #include "layers-private.h"
 
 #include "spp/pyramid.h"
-#include "pyramid-private.h"
+#include "spp-engine/pyramid.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <string.h>
 
 #define HEADER_SIZE 40
@@ -282,45 +283,6 @@ kv_array (Reader *r, GArray *kvs, const char *key, guint32 elem_type,
   return TRUE;
 }
 
-static void
-permute_columns (const SppTensor *w, const guint *perm, float *out)
-{
-  const gsize rows = w->n, cols = w->c;
-  for (gsize r = 0; r < rows; r++)
-    for (gsize j = 0; j < cols; j++)
-      out[r * cols + j] = w->data[r * cols + perm[j]];
-}
-
-void
-spp_model_get_binmajor (SppModel *m, const float **pooled_w,
-                        const float **bbox_w)
-{
-  g_mutex_lock (&m->lock);
-  if (m->pooled_w_binmajor == NULL) {
-    g_autofree guint *perm = g_new (guint, m->pooled_size);
-    spp_pyramid_permutation (m->map_channels, m->levels, m->n_levels, perm);
-    const SppTensor *first = m->n_trunk < m->n_layers
-                                 ? m->layers[m->n_trunk].weight
-                                 : m->svm_w;
-    /* One buffer, the box regressors' rows right after the first
-     * reader's, so both can run as one GEMM over the pooled rows. */
-    gsize rows = (first ? first->n : 0) + (m->bbox_w ? m->bbox_w->n : 0);
-    float *all = g_new (float, MAX (rows, 1) * m->pooled_size);
-    m->pooled_w_binmajor = all;
-    if (first) {
-      permute_columns (first, perm, all);
-      all += (gsize) first->n * m->pooled_size;
-    }
-    if (m->bbox_w) {
-      permute_columns (m->bbox_w, perm, all);
-      m->bbox_w_binmajor = all;
-    }
-  }
-  g_mutex_unlock (&m->lock);
-  *pooled_w = m->pooled_w_binmajor;
-  *bbox_w = m->bbox_w_binmajor;
-}
-
 const float *
 spp_model_get_layer_weights (SppModel *m, guint layer)
 {
@@ -340,10 +302,94 @@ spp_model_get_layer_weights (SppModel *m, guint layer)
   return w;
 }
 
+/* spp-engine/model.h: the metadata, for the other parts' sections. */
+struct _SppModelMeta {
+  Reader *r;
+  GArray *kvs;
+};
+
+gboolean
+spp_model_meta_u32 (SppModelMeta *meta, const char *key, gboolean required,
+                    guint32 def, guint32 *out)
+{
+  return kv_u32 (meta->r, meta->kvs, key, required, def, out);
+}
+
+gboolean
+spp_model_meta_f32 (SppModelMeta *meta, const char *key, float def,
+                    float *out)
+{
+  return kv_f32 (meta->r, meta->kvs, key, def, out);
+}
+
+gboolean
+spp_model_meta_strings (SppModelMeta *meta, const char *key,
+                        gboolean required, char ***out, guint *n)
+{
+  return kv_array (meta->r, meta->kvs, key, T_STR, required, (void **) out,
+                   n);
+}
+
+gboolean
+spp_model_meta_u32s (SppModelMeta *meta, const char *key, gboolean required,
+                     guint **out, guint *n)
+{
+  return kv_array (meta->r, meta->kvs, key, T_U32, required, (void **) out,
+                   n);
+}
+
+gboolean
+spp_model_meta_f32s (SppModelMeta *meta, const char *key, gboolean required,
+                     float **out, guint *n)
+{
+  return kv_array (meta->r, meta->kvs, key, T_F32, required, (void **) out,
+                   n);
+}
+
+gboolean
+spp_model_meta_fail (SppModelMeta *meta, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  return fail (meta->r, "%s", msg);
+}
+
+gpointer
+spp_model_get_section (const SppModel *m, guint index)
+{
+  g_return_val_if_fail (index < spp_model_n_section_types, NULL);
+  return m->sections[index];
+}
+
+void
+spp_model_get_input_size (const SppModel *m, guint *min_size,
+                          guint *multiple)
+{
+  *min_size = m->min_size;
+  *multiple = m->multiple;
+}
+
+guint
+spp_model_get_head_width (const SppModel *m)
+{
+  return m->head_size;
+}
+
+const SppTensor *
+spp_model_get_head_weight (const SppModel *m)
+{
+  return m->n_trunk < m->n_layers ? m->layers[m->n_trunk].weight : NULL;
+}
+
 static void
 model_free (SppModel *m)
 {
-  g_free (m->pooled_w_binmajor); /* bbox_w_binmajor lies inside */
+  for (guint i = 0; m->sections && i < spp_model_n_section_types; i++)
+    if (m->sections[i])
+      spp_model_section_types[i]->free (m->sections[i]);
+  g_free (m->sections);
   for (guint i = 0; m->layer_w && i < m->n_layers; i++)
     g_free (m->layer_w[i]);
   g_free (m->layer_w);
@@ -360,9 +406,6 @@ model_free (SppModel *m)
   g_free (m->name);
   g_free (m->description);
   g_free (m->levels);
-  g_free (m->scales);
-  g_strfreev (m->labels);
-  g_free (m->thresholds);
   g_free (m->path);
   if (m->mapped)
     g_mapped_file_unref (m->mapped);
@@ -658,16 +701,7 @@ parse (const guint8 *data, gsize len, const char *file, SppModel *m,
   if (!kv_u32 (r, kvs, "input.min_size", FALSE, 1, &m->min_size)
       || !kv_u32 (r, kvs, "input.multiple", FALSE, 1, &m->multiple)
       || !kv_u32 (r, kvs, "spp.stride", TRUE, 0, &m->stride)
-      || !kv_f32 (r, kvs, "spp.offset", 0.0f, &m->offset)
-      || !kv_f32 (r, kvs, "detect.nms", 0.3f, &m->nms)
-      || !kv_f32 (r, kvs, "detect.box_vote", 0.0f, &m->box_vote)
-      || !kv_f32 (r, kvs, "detect.feature_scale", 1.0f, &m->feature_scale)
-      || !kv_f32 (r, kvs, "detect.score_a", 1.0f, &m->score_a)
-      || !kv_f32 (r, kvs, "detect.score_b", 0.0f, &m->score_b)
-      || !kv_u32 (r, kvs, "proposals.min_size", FALSE, 0,
-                  &m->proposal_min_size)
-      || !kv_u32 (r, kvs, "proposals.max_boxes", FALSE, 0,
-                  &m->proposal_max_boxes))
+      || !kv_f32 (r, kvs, "spp.offset", 0.0f, &m->offset))
     goto error;
   if (m->min_size < 1 || m->min_size > 4096 || m->multiple < 1
       || m->multiple > 1024) {
@@ -675,21 +709,8 @@ parse (const guint8 *data, gsize len, const char *file, SppModel *m,
           "(1..1024) out of range");
     goto error;
   }
-  if (m->proposal_min_size > 1000 || m->proposal_max_boxes > 100000) {
-    fail (r, "metadata 'proposals.min_size' (0..1000) or "
-          "'proposals.max_boxes' (0..100000) out of range");
-    goto error;
-  }
   if (m->stride < 1 || m->stride > 1024) {
     fail (r, "metadata 'spp.stride' is %u, expected 1..1024", m->stride);
-    goto error;
-  }
-  if (m->nms < 0 || m->nms > 1) {
-    fail (r, "metadata 'detect.nms' is %g, expected 0..1", m->nms);
-    goto error;
-  }
-  if (!(m->box_vote >= 0 && m->box_vote <= 1)) {
-    fail (r, "metadata 'detect.box_vote' is %g, expected 0..1", m->box_vote);
     goto error;
   }
   if (!kv_array (r, kvs, "spp.levels", T_U32, TRUE, (void **) &m->levels,
@@ -706,52 +727,6 @@ parse (const guint8 *data, gsize len, const char *file, SppModel *m,
             m->levels[i], MAX_LEVEL);
       goto error;
     }
-  if (!kv_array (r, kvs, "detect.scales", T_U32, FALSE, (void **) &m->scales,
-                 &m->n_scales))
-    goto error;
-  if (m->n_scales == 0) {
-    g_free (m->scales);
-    m->scales = g_new (guint, 1);
-    m->scales[0] = 688; /* docs/method.md 2: the 1-scale setting */
-    m->n_scales = 1;
-  }
-  if (m->n_scales > 16) {
-    fail (r, "metadata 'detect.scales' has %u scales, at most 16",
-          m->n_scales);
-    goto error;
-  }
-  for (guint i = 0; i < m->n_scales; i++)
-    if (m->scales[i] < 16 || m->scales[i] > 4096) {
-      fail (r, "metadata 'detect.scales'[%u] is %u, expected 16..4096", i,
-            m->scales[i]);
-      goto error;
-    }
-  if (!kv_array (r, kvs, "detect.labels", T_STR, FALSE, (void **) &m->labels,
-                 &m->n_classes))
-    goto error;
-  if (m->labels == NULL)
-    m->labels = g_new0 (char *, 1);
-  for (guint i = 0; i < m->n_classes; i++)
-    if (m->labels[i][0] == '\0' || strchr (m->labels[i], ',')) {
-      fail (r, "metadata 'detect.labels'[%u] is empty or has a comma", i);
-      goto error;
-    }
-  {
-    guint n_thr = 0;
-    if (!kv_array (r, kvs, "detect.thresholds", T_F32, FALSE,
-                   (void **) &m->thresholds, &n_thr))
-      goto error;
-    if (m->thresholds == NULL) {
-      m->thresholds = g_new (float, MAX (m->n_classes, 1));
-      for (guint i = 0; i < m->n_classes; i++)
-        m->thresholds[i] = 0.5f;
-    } else if (n_thr != m->n_classes) {
-      fail (r, "metadata 'detect.thresholds' has %u values for %u labels",
-            n_thr, m->n_classes);
-      goto error;
-    }
-  }
-
   /* The graph. */
   m->n_layers = n_layers;
   m->layers = g_new0 (SppLayer, n_layers);
@@ -801,42 +776,17 @@ parse (const guint8 *data, gsize len, const char *file, SppModel *m,
     m->head_size = m->layers[m->n_layers - 1].out_c;
   }
 
-  /* Detector tensors, if present, must agree with the head and labels. */
-  m->svm_w = spp_model_find_tensor (m, "svm.weight");
-  m->svm_b = spp_model_find_tensor (m, "svm.bias");
-  m->bbox_w = spp_model_find_tensor (m, "bbox.weight");
-  m->bbox_b = spp_model_find_tensor (m, "bbox.bias");
-  if (m->svm_w || m->svm_b || m->n_classes) {
-    if (!m->svm_w || !m->svm_b || m->n_classes == 0) {
-      fail (r, "a detector needs 'svm.weight', 'svm.bias' and "
-            "'detect.labels' together");
-      goto error;
-    }
-    if (m->svm_w->n != (int) m->n_classes || m->svm_w->c != (int) m->head_size
-        || m->svm_w->h != 1 || m->svm_w->w != 1) {
-      fail (r, "tensor 'svm.weight' is [%d,%d], expected [%u,%u] (labels x "
-            "head width)", m->svm_w->n, m->svm_w->c, m->n_classes,
-            m->head_size);
-      goto error;
-    }
-    if (m->svm_b->n != (int) m->n_classes || m->svm_b->c != 1) {
-      fail (r, "tensor 'svm.bias' must be [%u]", m->n_classes);
-      goto error;
-    }
-  }
-  if (m->bbox_w || m->bbox_b) {
-    if (!m->bbox_w || !m->bbox_b || !m->svm_w) {
-      fail (r, "'bbox.weight' and 'bbox.bias' go together, with SVMs");
-      goto error;
-    }
-    if (m->bbox_w->n != (int) m->n_classes * 4
-        || m->bbox_w->c != (int) m->pooled_size || m->bbox_w->h != 1
-        || m->bbox_w->w != 1 || m->bbox_b->n != (int) m->n_classes * 4
-        || m->bbox_b->c != 1) {
-      fail (r, "tensor 'bbox.weight' is [%d,%d], expected [%u,%u] and "
-            "'bbox.bias' [%u]", m->bbox_w->n, m->bbox_w->c, m->n_classes * 4,
-            m->pooled_size, m->n_classes * 4);
-      goto error;
+  /* The other parts' sections (spp-engine/model.h). */
+  {
+    SppModelMeta meta = { r, kvs };
+    m->sections = g_new0 (gpointer, MAX (spp_model_n_section_types, 1));
+    for (guint i = 0; i < spp_model_n_section_types; i++) {
+      m->sections[i] = spp_model_section_types[i]->read (m, &meta);
+      if (m->sections[i] == NULL) {
+        fail (r, "section '%s' could not be read",
+              spp_model_section_types[i]->name);
+        goto error;
+      }
     }
   }
   return m;
@@ -937,44 +887,11 @@ spp_model_get_path (const SppModel *m)
   return m->path;
 }
 
-guint
-spp_model_get_n_classes (const SppModel *m)
-{
-  return m->n_classes;
-}
 
-const char *
-spp_model_get_label (const SppModel *m, guint id)
-{
-  return id < m->n_classes ? m->labels[id] : NULL;
-}
 
-int
-spp_model_find_label (const SppModel *m, const char *label)
-{
-  for (guint i = 0; i < m->n_classes; i++)
-    if (!strcmp (m->labels[i], label))
-      return (int) i;
-  return -1;
-}
 
-float
-spp_model_get_threshold (const SppModel *m, guint id)
-{
-  return id < m->n_classes ? m->thresholds[id] : 0.5f;
-}
 
-float
-spp_model_get_nms_threshold (const SppModel *m)
-{
-  return m->nms;
-}
 
-float
-spp_model_get_box_vote (const SppModel *m)
-{
-  return m->box_vote;
-}
 
 SppChannelOrder
 spp_model_get_channel_order (const SppModel *m)
@@ -1008,12 +925,6 @@ spp_model_get_levels (const SppModel *m, guint *n)
   return m->levels;
 }
 
-const guint *
-spp_model_get_scales (const SppModel *m, guint *n)
-{
-  *n = m->n_scales;
-  return m->scales;
-}
 
 guint
 spp_model_get_feature_channels (const SppModel *m)
@@ -1036,20 +947,7 @@ spp_model_get_n_layers (const SppModel *m, guint *n_trunk, guint *n_head)
     *n_head = m->n_layers - m->n_trunk;
 }
 
-gboolean
-spp_model_has_detector (const SppModel *m)
-{
-  return m->svm_w != NULL;
-}
 
-void
-spp_model_get_proposal_params (const SppModel *m, SppProposalParams *params)
-{
-  if (m->proposal_min_size)
-    params->min_size = m->proposal_min_size;
-  if (m->proposal_max_boxes)
-    params->max_boxes = m->proposal_max_boxes;
-}
 
 char *
 spp_model_describe (const SppModel *m)
@@ -1071,20 +969,9 @@ spp_model_describe (const SppModel *m)
   g_string_append_printf (s, " (%u floats per window)\n", m->pooled_size);
   g_string_append_printf (s, "head: %u layers, output %u\n",
                           m->n_layers - m->n_trunk, m->head_size);
-  g_string_append (s, "scales:");
-  for (guint i = 0; i < m->n_scales; i++)
-    g_string_append_printf (s, " %u", m->scales[i]);
-  g_string_append_printf (s, "\nclasses: %u", m->n_classes);
-  for (guint i = 0; i < m->n_classes; i++)
-    g_string_append_printf (s, "%s%s (%.2f)", i ? ", " : " ", m->labels[i],
-                            m->thresholds[i]);
-  g_string_append_printf (s, "\nbox regression: %s\nnms: %.2f\n",
-                          m->bbox_w ? "yes" : "no", m->nms);
-  if (m->box_vote > 0)
-    g_string_append_printf (s, "box voting: IoU %.2f\n", m->box_vote);
-  if (m->proposal_min_size || m->proposal_max_boxes)
-    g_string_append_printf (s, "proposals: min size %u, max %u\n",
-                            m->proposal_min_size, m->proposal_max_boxes);
+  for (guint i = 0; i < spp_model_n_section_types; i++)
+    if (spp_model_section_types[i]->describe)
+      spp_model_section_types[i]->describe (m->sections[i], s);
   return g_string_free (s, FALSE);
 }
 

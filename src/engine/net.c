@@ -4,9 +4,9 @@
  * larger input arrives. */
 #include "spp/net.h"
 
-#include "blas-private.h"
+#include "spp-engine/blas.h"
 #include "layers-private.h"
-#include "net-private.h"
+#include "spp-engine/net.h"
 
 #include <string.h>
 

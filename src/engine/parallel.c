@@ -2,7 +2,7 @@
  * this gives the element-wise, LRN, pooling and im2col passes between
  * them the same cores, which would otherwise idle while one thread
  * streams tens of megabytes through them. */
-#include "parallel-private.h"
+#include "spp-engine/parallel.h"
 
 #define MAX_WORKERS 8
 

@@ -1,6 +1,6 @@
 /* Max and average pooling with Caffe's output size and border rules. */
 #include "layers-private.h"
-#include "parallel-private.h"
+#include "spp-engine/parallel.h"
 
 #include <string.h>
 

@@ -1,8 +1,8 @@
 /* Spatial pyramid pooling (docs/method.md 1, paper Appendix A). */
-#include "pyramid-private.h"
+#include "spp-engine/pyramid.h"
 
 #include "layers-private.h"
-#include "parallel-private.h"
+#include "spp-engine/parallel.h"
 
 #include <float.h>
 #include <math.h>

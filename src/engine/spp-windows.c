@@ -2,9 +2,9 @@
  * levels, works out each window's table reads once, and runs the kernels
  * of the best instruction set the CPU has (spp-windows-kernel.h, compiled
  * once per set). */
-#include "pyramid-private.h"
+#include "spp-engine/pyramid.h"
 
-#include "parallel-private.h"
+#include "spp-engine/parallel.h"
 
 #include <string.h>
 

@@ -1,4 +1,4 @@
-#include "tensor-private.h"
+#include "spp-engine/tensor.h"
 
 #include <stdlib.h>
 #include <string.h>

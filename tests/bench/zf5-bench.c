@@ -7,11 +7,12 @@
  *        zf5-bench MODEL REPS --spp-only      (window SPP alone)
  * Prints one "key value" line per figure (zf5_bench.py reads them). */
 #include "spp/spp.h"
-#include "blas-private.h"
+#include "spp-engine/blas.h"
 #include "model-private.h"
+#include "detect-section.h"
 #include "layers-private.h"
-#include "parallel-private.h"
-#include "pyramid-private.h"
+#include "spp-engine/parallel.h"
+#include "spp-engine/pyramid.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -338,7 +339,7 @@ main (int argc, char **argv)
       if (model->n_layers > model->n_trunk) {
         const SppLayer *fc6 = &model->layers[model->n_trunk];
         const float *fc6_w, *bbox_w;
-        spp_model_get_binmajor (model, &fc6_w, &bbox_w);
+        spp_detect_section_get_binmajor (model, &fc6_w, &bbox_w);
         g_autoptr (SppTensor) f6 = spp_tensor_new (2000, fc6->out_c, 1, 1);
         double g = gemm_gflops (2000, fc6->out_c, fc6->in_c, SPP_BLAS_TRANS,
                                 reps);

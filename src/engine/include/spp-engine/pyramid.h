@@ -1,7 +1,7 @@
 #pragma once
 
 #include "spp/pyramid.h"
-#include "tensor-private.h"
+#include "spp-engine/tensor.h"
 
 /* Window pooling works on chunks of SPP_POOL_LANES channels. For each
  * chunk a worker copies the map's cells channel-last (a cell of a chunk is
