@@ -4,6 +4,7 @@
 #include "spp/error.h"
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -102,22 +103,16 @@ spp_cli_sample_image (GstSample *sample, const char *name, SppImage *img,
 }
 #endif
 
+/* json-glib writes the string, so JSON escaping is not implemented again
+ * here (the plugin, which has no json-glib, has its own in sppjsonlog). */
 void
 spp_cli_print_json_string (const char *s)
 {
-  putchar ('"');
-  for (; *s; s++) {
-    unsigned char c = (unsigned char) *s;
-    if (c == '"' || c == '\\')
-      printf ("\\%c", c);
-    else if (c < 0x20)
-      printf ("\\u%04x", c);
-    else
-      putchar (c);
-  }
-  putchar ('"');
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_VALUE);
+  json_node_set_string (node, s);
+  g_autofree char *text = json_to_string (node, FALSE);
+  fputs (text, stdout);
 }
-
 
 int
 spp_cli_parse_options (const char *command, const GOptionEntry *entries,
