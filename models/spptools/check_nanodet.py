@@ -1,13 +1,13 @@
-#!/usr/bin/python3
 """Check an extracted NanoDet trunk against the TFJS reference vectors.
 
-  /usr/bin/python3 models/check_nanodet.py out/nanodet-trunk.sppm
-  /usr/bin/python3 models/check_nanodet.py nanodet-backbone.json nanodet-backbone.npz
+  PYTHONPATH=models /usr/bin/python3 -m spptools.check_nanodet out/nanodet-trunk.sppm
+  PYTHONPATH=models /usr/bin/python3 -m spptools.check_nanodet \
+      nanodet-backbone.json nanodet-backbone.npz
 
 Runs an independent NumPy forward (im2col + matmul, float32; Caffe output
 sizes; max pool ignores padding) of the layers read back from a .sppm file
-(parsed here from docs/model-format.md, not with sppmodel.py's writer), or of
-the intermediate JSON + npz from nanodet_extract.py, on
+(parsed here from docs/model-format.md, not with spptools.sppm's writer), or
+of the intermediate JSON + npz from spptools.nanodet_extract, on
 tests/data/nanodet-ref/input.f32 and compares the last trunk node with
 concat42.f32 (and the node named Concat_27 with concat27.f32).
 """
@@ -18,8 +18,9 @@ import sys
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REF = os.path.join(HERE, "../tests/data/nanodet-ref")
+from spptools import ROOT
+
+REF = os.path.join(ROOT, "tests", "data", "nanodet-ref")
 
 
 def read_sppm(path):

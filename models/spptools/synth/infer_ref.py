@@ -1,9 +1,8 @@
-#!/usr/bin/python3
 """Independent Python/torch reference of the detector's inference.
 
 Reads an .sppm file with its own parser (not models/sppmodel.py), runs
 the trunk with torch.nn.functional, and applies the detection rules the
-C detector implements (docs/method.md 2, as fixed in the brief of issue #5):
+C detector implements (docs/method.md 2):
 
  1. per scale s in detect.scales: shorter side -> s (rounded), bilinear
     when enlarging, area averaging when shrinking (cv2 INTER_LINEAR /
@@ -23,7 +22,8 @@ C detector implements (docs/method.md 2, as fixed in the brief of issue #5):
 Proposals are used as given (the C code clips them to the image first;
 selective-search boxes are inside it anyway).
 
-  infer_ref.py --model synth.sppm --proposals props.jsonl IMAGE...
+  PYTHONPATH=models /usr/bin/python3 -m spptools.synth.infer_ref \
+      --model models/synth/synth.sppm --proposals props.jsonl IMAGE...
 prints one JSON object per image like `spp detect --json`.
 """
 import argparse

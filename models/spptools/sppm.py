@@ -1,8 +1,9 @@
-"""Writer (and a small reader) for the .sppm model format.
+"""Writer for the .sppm model format.
 
 docs/model-format.md is the specification; src/model.c is the C loader.
-Used by the converters (convert_torch.py, convert_nanodet.py), the test
-vector generator and the training scripts.
+Used by the converters (spptools.convert_torch, spptools.convert_nanodet,
+spptools.reduce_trunk), the test model and vector generators and the
+training scripts.
 """
 import struct
 
