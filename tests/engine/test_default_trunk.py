@@ -5,8 +5,9 @@ output at Concat_27 (tests/data/nanodet-ref, dumped by
 models/teacher/dump_backbone.mjs with tfjs-backend-wasm) projected with
 the file's own 1x1 weights in NumPy.
 
-The file is parsed by spptools.check_nanodet's reader, independent of
-libspp's loader; libspp runs through ctypes, as any C caller would.
+The file is read by the Python reader (spptools.sppm, through
+spptools.check_nanodet), independent of libspp's loader; libspp runs
+through ctypes, as any C caller would.
 
   test_default_trunk.py LIBSPP.so MODEL.sppm"""
 import ctypes
