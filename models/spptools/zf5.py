@@ -1,6 +1,7 @@
 """ZF-5 (docs/method.md 3) as an .sppm trunk, from any weights.
 
-Layer order and paddings follow the released Zeiler_conv5.prototxt:
+Layer order and paddings follow the Caffe definition of ZF-5 released with
+SPP-net:
 conv1 96@7x7/2 pad 1, ReLU, LRN (within channel, 3, 5e-5, 0.75), pool 3/2;
 conv2 256@5x5/2 pad 0, ReLU, LRN, pool 3/2; conv3 384, conv4 384,
 conv5 256 @3x3 pad 1, ReLU. Pools ceil (Caffe). With these paddings conv5
