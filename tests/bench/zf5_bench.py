@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """ZF-5 benchmark: libspp vs PyTorch (2 threads each) and vs the OpenBLAS
-sgemm peak, all in one run. Usage (from the repo root, after building):
-  /usr/bin/python3 tests/bench/zf5_bench.py [BUILD_DIR] [REPS] [TRUNK_MODEL]
+sgemm peak, all in one run. Needs python3-torch (.ci/install-bench-deps.sh).
+Usage (from the repo root, after building):
+  PYTHONPATH=models /usr/bin/python3 tests/bench/zf5_bench.py [BUILD_DIR] [REPS] [TRUNK_MODEL]
 TRUNK_MODEL (default models/nanodet-trunk.sppm, the element's default
 trunk; "none" skips it) is timed at 768x576 and 512x384.
 Prints a table; docs/performance.md records its output."""
@@ -12,9 +13,7 @@ import time
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "models"))
-import zf5  # noqa: E402
+from spptools import ROOT, zf5
 
 build = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build")
 reps = int(sys.argv[2]) if len(sys.argv) > 2 else 7

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Writes the small test models of tests/data (run from anywhere):
+"""Writes the small test models of tests/data (from anywhere, with the
+repository's models/ on PYTHONPATH):
   tiny.sppm         a valid 2-class detector: conv trunk (stride 4), SPP
                     {1,2}, fc head, SVMs, box regressors; random weights
   bad-magic.sppm    wrong magic
@@ -15,14 +16,12 @@ The bad-*, truncated, fc-mismatch, nan-weight and huge-count models must
 fail to load with SPP_ERROR_FORMAT; the others load."""
 import os
 import struct
-import sys
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "models"))
-from sppmodel import Model  # noqa: E402
+from spptools.sppm import Model
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 rs = np.random.RandomState(42)
 
 

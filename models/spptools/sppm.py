@@ -1,8 +1,14 @@
-"""Writer (and a small reader) for the .sppm model format.
+"""The .sppm model format in Python: Model writes a file, read() reads one
+back.
 
 docs/model-format.md is the specification; src/model.c is the C loader.
-Used by the converters (convert_torch.py, convert_nanodet.py), the test
-vector generator and the training scripts.
+The writer serves the converters (spptools.convert_torch,
+spptools.convert_nanodet, spptools.reduce_trunk), the test model and
+vector generators and the training scripts. The reader is the project's
+only Python reader of the format (spptools.check_nanodet,
+spptools.reduce_trunk, spptools.synth.infer_ref and the Python tests use
+it). It is written from the specification's byte layout, not from the
+writer's helpers: the two share only the constants below.
 """
 import struct
 
@@ -192,3 +198,120 @@ class Model:
                 pad = (-a.nbytes) % ALIGN
                 f.write(b"\0" * pad)
         return file_size
+
+
+OP_NAME = {v: k for k, v in OP.items()}
+ACT_NAME = {v: k for k, v in ACT.items()}
+
+
+class _Cursor:
+    """Little-endian fields read in order from a bytes object."""
+
+    def __init__(self, buf, pos):
+        self.buf = buf
+        self.pos = pos
+
+    def take(self, fmt):
+        v = struct.unpack_from("<" + fmt, self.buf, self.pos)
+        self.pos += struct.calcsize("<" + fmt)
+        return v
+
+    def u32(self):
+        return self.take("I")[0]
+
+    def string(self):
+        n = self.u32()
+        s = self.buf[self.pos:self.pos + n].decode("utf-8")
+        self.pos += n
+        return s
+
+    def counted(self, code):
+        """A u32 count, then that many values of struct code `code`."""
+        return list(self.take("%d%s" % (self.u32(), code)))
+
+    def value(self, t):
+        if t == T_STR:
+            return self.string()
+        if t == T_ARR:
+            et = self.u32()
+            return [self.value(et) for _ in range(self.u32())]
+        return self.take("Iif"[t])[0]
+
+
+class ModelFile:
+    """An .sppm file read back.
+
+    kv       {key: value}: u32 and i32 as int, f32 as float, arrays as lists
+    tensors  {name: float32 array of the tensor's shape}, in file order;
+             read-only views of the file's bytes
+    layers   [dict(op, name, section, inputs, ip, fp, tensors)] in file
+             order: op the code (OP_NAME names it), inputs node ids, ip
+             and fp the parameters as stored (the defaults of missing
+             ones: conv_params, pool_params), tensors by name
+    """
+
+    def __init__(self, path):
+        buf = open(path, "rb").read()
+        if buf[:4] != MAGIC:
+            raise ValueError("%s: not an .sppm file (magic %r)" % (path, buf[:4]))
+        c = _Cursor(buf, 4)
+        ver, fsize, n_kv, n_t, n_l, _, doff = c.take("IQIIIIQ")
+        if ver != VERSION or fsize != len(buf):
+            raise ValueError("%s: version %d, file_size %d of %d bytes"
+                             % (path, ver, fsize, len(buf)))
+        self.kv = {}
+        for _ in range(n_kv):
+            key = c.string()
+            self.kv[key] = c.value(c.u32())
+        self.tensors = {}
+        for _ in range(n_t):
+            name = c.string()
+            dims = c.counted("I")
+            dtype, off = c.take("IQ")
+            if dtype != 0:
+                raise ValueError("%s: tensor %s has dtype %d" % (path, name, dtype))
+            self.tensors[name] = np.frombuffer(
+                buf, "<f4", int(np.prod(dims)), doff + off).reshape(dims)
+        names = list(self.tensors)
+        self.layers = []
+        for _ in range(n_l):
+            self.layers.append(dict(
+                op=c.u32(), name=c.string(), section=c.u32(),
+                inputs=c.counted("I"), ip=c.counted("i"), fp=c.counted("f"),
+                tensors=[names[i] for i in c.counted("I")]))
+
+    def get(self, key, default=None):
+        return self.kv.get(key, default)
+
+
+def read(path):
+    """The ModelFile of `path`. ValueError on a wrong magic, version or
+    file size; nothing more is validated (src/model.c does that)."""
+    return ModelFile(path)
+
+
+def _with_defaults(ip, defaults):
+    """iparams padded with the format's defaults; a default may be the
+    index of an earlier parameter whose value it takes ("kw = kh")."""
+    v = list(ip)
+    for i in range(len(v), len(defaults)):
+        d = defaults[i]
+        v.append(v[d[0]] if isinstance(d, tuple) else d)
+    return v
+
+
+def conv_params(ip, fp):
+    """A conv layer's parameters, missing ones at their defaults."""
+    v = _with_defaults(ip, [None, None, (1,), 1, (3,), 0, (5,), (5,), (6,),
+                            1, (9,), 1, 0])
+    return dict(out_c=v[0], kernel=v[1:3], stride=v[3:5], pad=v[5:9],
+                dilation=v[9:11], groups=v[11], act=v[12],
+                slope=fp[0] if fp else 0.1)
+
+
+def pool_params(ip):
+    """A maxpool's or avgpool's parameters, missing ones at their
+    defaults (count_include_pad is the avgpool's alone)."""
+    v = _with_defaults(ip, [None, (0,), (0,), (2,), 0, (4,), (4,), (5,), 1, 1])
+    return dict(kernel=v[0:2], stride=v[2:4], pad=v[4:8],
+                ceil_mode=bool(v[8]), count_include_pad=bool(v[9]))

@@ -2,7 +2,7 @@
 """Selective search: ours (spp proposals) against OpenCV ximgproc, and the
 tracker on vtest.avi (results in docs/performance.md).
 
-    /usr/bin/python3 tests/bench/proposals-bench.py BUILD_DIR [--skip-video]
+    /usr/bin/python3 tests/bench/proposals_bench.py BUILD_DIR [--skip-video]
         [--skip-still] [--frames N] [--intervals K[:full],...]
 
 BUILD_DIR is a meson build of this tree (it needs src/cli/spp and

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """`spp train` and `spp eval` end to end on synthetic data (< 1 min):
 
-  test-train.py SPP_EXE
+  test_train_cli.py SPP_EXE      (PYTHONPATH=models, as meson sets it)
 
 makes a trunk-only model (tests/data/make_trunk_model.py) and 60 images of
 red and blue rectangles on noise (tests/data/make_synth_coco.py; split
@@ -21,65 +21,19 @@ import json
 import math
 import os
 import re
-import struct
 import subprocess
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from spptools import sppm
+
+TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPP = sys.argv[1]
 
 
-def read_sppm(path):
-    """Tensors {name: (dims, bytes)} and layers of an .sppm
-    (docs/model-format.md), read here rather than by the code under test."""
-    b = open(path, "rb").read()
-    assert b[:4] == b"SPPM", path
-    _, _, n_kv, n_t, n_l, _, doff = struct.unpack_from("<IQIIIIQ", b, 4)
-    pos = [40]
-
-    def u32():
-        pos[0] += 4
-        return struct.unpack_from("<I", b, pos[0] - 4)[0]
-
-    def skip_str():
-        n = u32()
-        pos[0] += n
-
-    def arr(code):
-        n = u32()
-        pos[0] += 4 * n
-        return list(struct.unpack_from("<%d%s" % (n, code), b, pos[0] - 4 * n))
-
-    for _ in range(n_kv):
-        skip_str()
-        t = u32()
-        et, n = (u32(), u32()) if t == 4 else (t, 1)
-        for _ in range(n):
-            skip_str() if et == 3 else u32()
-    tensors, names = {}, []
-    for _ in range(n_t):
-        n = u32()
-        name = b[pos[0]:pos[0] + n].decode()
-        pos[0] += n
-        dims = tuple(arr("I"))
-        u32()
-        pos[0] += 8
-        off = struct.unpack_from("<Q", b, pos[0] - 8)[0]
-        size = 4 * math.prod(dims)
-        tensors[name] = (dims, b[doff + off:doff + off + size])
-        names.append(name)
-    layers = []
-    for _ in range(n_l):
-        op = u32()
-        skip_str()
-        section = u32()
-        arr("I")
-        ip = arr("i")
-        arr("f")
-        layers.append(dict(op=op, section=section, ip=ip,
-                           tensors=[names[i] for i in arr("I")]))
-    return dict(tensors=tensors, layers=layers)
+def same(a, b):
+    """The same shape and the same bytes."""
+    return a.shape == b.shape and a.tobytes() == b.tobytes()
 
 
 def run(*args, ok=True):
@@ -94,10 +48,10 @@ def run(*args, ok=True):
 
 with tempfile.TemporaryDirectory() as d:
     py = "/usr/bin/python3"
-    subprocess.run([py, os.path.join(HERE, "data", "make_synth_coco.py"), d,
+    subprocess.run([py, os.path.join(TESTS, "data", "make_synth_coco.py"), d,
                     "60", "1"], check=True)
     trunk = os.path.join(d, "trunk.sppm")
-    subprocess.run([py, os.path.join(HERE, "data", "make_trunk_model.py"),
+    subprocess.run([py, os.path.join(TESTS, "data", "make_trunk_model.py"),
                     trunk], check=True)
     ann = os.path.join(d, "annotations.json")
     out = [os.path.join(d, n) for n in ("a.sppm", "b.sppm")]
@@ -149,22 +103,23 @@ with tempfile.TemporaryDirectory() as d:
         "fine-tuning not deterministic"
     info = run("info", fo[0]).stdout
     assert "head: 2 layers, output 32" in info, info
-    m, m_trunk = read_sppm(fo[0]), read_sppm(trunk)
-    head = [l for l in m["layers"] if l["section"] == 1]
+    # Read by spptools.sppm, not by the C code under test.
+    m, m_trunk = sppm.read(fo[0]), sppm.read(trunk)
+    head = [l for l in m.layers if l["section"] == 1]
     assert [(l["op"], l["ip"][:2]) for l in head] == [(9, [64, 1]),
                                                      (9, [32, 1])], head
-    shapes = {n: t[0] for n, t in m["tensors"].items()}
+    shapes = {n: t.shape for n, t in m.tensors.items()}
     assert [shapes[head[i]["tensors"][0]] for i in (0, 1)] == \
         [(64, 224), (32, 64)], shapes
     assert shapes["svm.weight"] == (2, 32), shapes
     # The conv trunk is copied, not trained.
-    for name, (dims, data) in m_trunk["tensors"].items():
-        assert m["tensors"][name] == (dims, data), name
+    for name, t in m_trunk.tensors.items():
+        assert same(m.tensors[name], t), name
     # Without epochs the same seeded fc layers stay as initialised: the
     # fine-tuned ones must differ from them.
     run(*common, "--fc", "64,32", "--out", fo[2])
-    w0 = read_sppm(fo[2])["tensors"][head[0]["tensors"][0]][1]
-    assert w0 != m["tensors"][head[0]["tensors"][0]][1], "not trained"
+    w0 = sppm.read(fo[2]).tensors[head[0]["tensors"][0]]
+    assert not same(w0, m.tensors[head[0]["tensors"][0]]), "not trained"
     e = json.loads(run("eval", "--model", fo[0], "--split", "test",
                        "--json", ann).stdout)
     print("fine-tuned, test split:", e["map"],
@@ -175,16 +130,16 @@ with tempfile.TemporaryDirectory() as d:
     assert e["map"] >= 0.5, e
     # Without --fc the input's own fc layers are fine-tuned (and kept).
     run(*common, "--model", fo[0], "--finetune-fc", "1", "--out", fo[2])
-    m2 = read_sppm(fo[2])
-    head2 = [l for l in m2["layers"] if l["section"] == 1]
+    m2 = sppm.read(fo[2])
+    head2 = [l for l in m2.layers if l["section"] == 1]
     assert [l["ip"][:2] for l in head2] == [[64, 1], [32, 1]], head2
-    assert m2["tensors"][head2[0]["tensors"][0]] != \
-        m["tensors"][head[0]["tensors"][0]], "input head not fine-tuned"
+    assert not same(m2.tensors[head2[0]["tensors"][0]],
+                    m.tensors[head[0]["tensors"][0]]), "input head not fine-tuned"
     # --fc none: the SVMs read the pooled vector.
     run(*common, "--fc", "none", "--out", fo[2])
     info = run("info", fo[2]).stdout
     assert "head: 0 layers" in info and "classes: 2" in info, info
-    assert read_sppm(fo[2])["tensors"]["svm.weight"][0] == (2, 224)
+    assert sppm.read(fo[2]).tensors["svm.weight"].shape == (2, 224)
     for bad_args, what in ((["--finetune-fc", "2"], "--fc"),
                            (["--fc", "none", "--finetune-fc", "2"], "--fc"),
                            (["--fc", "0"], "--fc 0"),

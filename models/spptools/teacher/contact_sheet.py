@@ -1,10 +1,9 @@
-#!/usr/bin/python3
 """Contact sheets of a COCO JSON's boxes, for reviewing teacher labels by
 eye: every image as a thumbnail with its boxes (green person, blue
 vehicle, the score beside each), 4 x 4 per PNG.
 
-  /usr/bin/python3 models/teacher/contact_sheet.py models/data/photos-teacher.json \
-      [--out /tmp/sheets] [--split val] [--root .]
+  PYTHONPATH=models /usr/bin/python3 -m spptools.teacher.contact_sheet \
+      models/data/photos-teacher.json [--out /tmp/sheets] [--split val] [--root .]
 """
 import argparse
 import json

@@ -1,8 +1,8 @@
-#!/usr/bin/python3
 """Render vtest.avi frames with teacher labels to PNG for review.
 
 Usage (Debian's python3, needs cv2):
-  /usr/bin/python3 models/teacher/draw_labels.py [--labels models/data/vtest-teacher.json]
+  PYTHONPATH=models /usr/bin/python3 -m spptools.teacher.draw_labels
+      [--labels models/data/vtest-teacher.json]
       [--raw models/teacher/cache/raw-dets.json --raw-thr 0.3] [--out /tmp/teacher-review]
       FRAME [FRAME ...]
 
@@ -16,15 +16,16 @@ import os
 
 import cv2
 
+from spptools import MODELS
+
 VIDEO = "/usr/share/doc/opencv-doc/examples/data/vtest.avi"
 COLORS = {1: (0, 200, 0), 2: (0, 140, 255)}
 NAMES = {1: "person", 2: "vehicle"}
 
 
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser()
-    ap.add_argument("--labels", default=os.path.join(here, "../data/vtest-teacher.json"))
+    ap.add_argument("--labels", default=os.path.join(MODELS, "data", "vtest-teacher.json"))
     ap.add_argument("--raw", default=None)
     ap.add_argument("--raw-thr", type=float, default=0.3)
     ap.add_argument("--out", default="/tmp/teacher-review")

@@ -1,13 +1,14 @@
-#!/usr/bin/python3
 """Trains models/synth/synth.sppm, the small end-to-end test detector.
 
-  /usr/bin/python3 models/synth/train.py --spp build/src/cli/spp \
-      --work /tmp/synth-work [--out models/synth/synth.sppm]
+  PYTHONPATH=models /usr/bin/python3 -m spptools.synth.train \
+      --spp build/src/cli/spp --work /tmp/synth-work \
+      [--out models/synth/synth.sppm]
 
-1. Generates the training scenes (scenes.py, split train, seed 1) and a
-   validation split (split val, seed 1, training backgrounds) into --work,
-   and caches their selective-search proposals (`spp proposals --mode
-   fast --max 2000 --json`), the same proposals the detector sees.
+1. Generates the training scenes (spptools.synth.scenes, split train,
+   seed 1) and a validation split (split val, seed 1, training
+   backgrounds) into --work, and caches their selective-search proposals
+   (`spp proposals --mode fast --max 2000 --json`), the same proposals
+   the detector sees.
 2. Trains the whole net from scratch on CPU (torch, 1 thread,
    deterministic): trunk avgpool 3/2, conv 16 5x5/2, maxpool 3/2, conv 32,
    64, 64 3x3 (stride 8, every layer pads floor(k/2) so cell m is centred
@@ -21,7 +22,8 @@
    Loss: binary cross-entropy on the K outputs + smooth L1 on R-CNN box
    targets (dx/w, dy/h, log sw, log sh) divided by (0.1, 0.1, 0.2, 0.2);
    the divisor is folded into bbox.weight at export.
-3. Writes the .sppm and prints the validation mAP@0.5 from infer_ref.py.
+3. Writes the .sppm and prints the validation mAP@0.5 from
+   spptools.synth.infer_ref.
 """
 import argparse
 import datetime
@@ -29,23 +31,17 @@ import json
 import math
 import os
 import subprocess
-import sys
 import time
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+import cv2
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, ".."))
-import scenes  # noqa: E402
-import infer_ref  # noqa: E402
-import voc_ap  # noqa: E402
-from sppmodel import Model  # noqa: E402
-
-import cv2  # noqa: E402
+from spptools import MODELS, voc_ap
+from spptools.sppm import Model
+from spptools.synth import infer_ref, scenes
 
 SCALES = [224, 384]
 LEVELS = [1, 2, 3]
@@ -339,7 +335,7 @@ def evaluate(model_path, d, coco, props, threshold=None):
 
 @torch.no_grad()
 def check_export(net, path, d, coco, props):
-    """The written file, run by infer_ref.py, must give the net's scores."""
+    """The written file, run by infer_ref, must give the net's scores."""
     m = infer_ref.SppModel(path)
     im = coco["images"][0]
     img = load_image(d, im["file_name"])
@@ -369,7 +365,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--spp", default="build/src/cli/spp")
     ap.add_argument("--work", required=True)
-    ap.add_argument("--out", default=os.path.join(HERE, "synth.sppm"))
+    ap.add_argument("--out", default=os.path.join(MODELS, "synth", "synth.sppm"))
     ap.add_argument("--count", type=int, default=800)
     ap.add_argument("--val-count", type=int, default=100)
     ap.add_argument("--iters", type=int, default=5000)
@@ -449,7 +445,7 @@ def main():
     train_s = time.time() - t1
     net.eval()
     date = datetime.date.today().isoformat()
-    desc = ("synthetic-scene test detector (models/synth/train.py, %s): "
+    desc = ("synthetic-scene test detector (spptools.synth.train, %s): "
             "%d scenes seed %d, SS fast proposals, %d iters x %d image x 128 "
             "windows, Adam, trained end to end from scratch on CPU in %.0f s"
             % (date, a.count, a.seed, a.iters, ims_per_iter, train_s))

@@ -1,9 +1,8 @@
-#!/usr/bin/python3
 """Independent Python/torch reference of the detector's inference.
 
-Reads an .sppm file with its own parser (not models/sppmodel.py), runs
-the trunk with torch.nn.functional, and applies the detection rules the
-C detector implements (docs/method.md 2, as fixed in the brief of issue #5):
+Reads an .sppm file (spptools.sppm.read), runs the trunk with
+torch.nn.functional, and applies the detection rules the
+C detector implements (docs/method.md 2):
 
  1. per scale s in detect.scales: shorter side -> s (rounded), bilinear
     when enlarging, area averaging when shrinking (cv2 INTER_LINEAR /
@@ -23,13 +22,13 @@ C detector implements (docs/method.md 2, as fixed in the brief of issue #5):
 Proposals are used as given (the C code clips them to the image first;
 selective-search boxes are inside it anyway).
 
-  infer_ref.py --model synth.sppm --proposals props.jsonl IMAGE...
+  PYTHONPATH=models /usr/bin/python3 -m spptools.synth.infer_ref \
+      --model models/synth/synth.sppm --proposals props.jsonl IMAGE...
 prints one JSON object per image like `spp detect --json`.
 """
 import argparse
 import json
 import math
-import struct
 import sys
 
 import cv2
@@ -37,87 +36,21 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from spptools import sppm
+
 ACTS = {0: lambda x: x, 1: F.relu, 3: F.relu6, 4: F.hardswish,
         5: torch.sigmoid}
 
 
 class SppModel:
+    """An .sppm file (spptools.sppm.read) with its tensors in torch."""
+
     def __init__(self, path):
-        buf = open(path, "rb").read()
-        self.pos = 0
-        self.buf = buf
-        magic = buf[:4]
-        if magic != b"SPPM":
-            raise ValueError("%s: bad magic" % path)
-        (ver, fsize, n_kv, n_t, n_l, align, doff) = struct.unpack_from(
-            "<IQIIIIQ", buf, 4)
-        assert ver == 1 and fsize == len(buf)
-        self.pos = 40
-        self.kv = {}
-        for _ in range(n_kv):
-            k = self._str()
-            self.kv[k] = self._value(self._u32())
-        names, self.tensors = [], {}
-        tinfo = []
-        for _ in range(n_t):
-            name = self._str()
-            nd = self._u32()
-            dims = struct.unpack_from("<%dI" % nd, buf, self.pos)
-            self.pos += 4 * nd
-            dtype, off = struct.unpack_from("<IQ", buf, self.pos)
-            self.pos += 12
-            assert dtype == 0
-            tinfo.append((name, dims, off))
-        for name, dims, off in tinfo:
-            n = int(np.prod(dims))
-            a = np.frombuffer(buf, "<f4", n, doff + off).reshape(dims)
-            self.tensors[name] = torch.from_numpy(a.copy())
-            names.append(name)
-        self.layers = []
-        for _ in range(n_l):
-            op = self._u32()
-            name = self._str()
-            section = self._u32()
-            ins = self._arr("I")
-            ip = self._arr("i")
-            fp = self._arr("f")
-            ts = [names[i] for i in self._arr("I")]
-            self.layers.append(dict(op=op, name=name, section=section,
-                                    inputs=ins, ip=ip, fp=fp, tensors=ts))
-
-    def _u32(self):
-        v = struct.unpack_from("<I", self.buf, self.pos)[0]
-        self.pos += 4
-        return v
-
-    def _str(self):
-        n = self._u32()
-        s = self.buf[self.pos:self.pos + n].decode("utf-8")
-        self.pos += n
-        return s
-
-    def _arr(self, code):
-        n = self._u32()
-        v = list(struct.unpack_from("<%d%s" % (n, code), self.buf, self.pos))
-        self.pos += 4 * n
-        return v
-
-    def _value(self, t):
-        if t == 0:
-            return self._u32()
-        if t == 1:
-            v = struct.unpack_from("<i", self.buf, self.pos)[0]
-            self.pos += 4
-            return v
-        if t == 2:
-            v = struct.unpack_from("<f", self.buf, self.pos)[0]
-            self.pos += 4
-            return v
-        if t == 3:
-            return self._str()
-        et = self._u32()
-        n = self._u32()
-        return [self._value(et) for _ in range(n)]
+        f = sppm.read(path)
+        self.kv = f.kv
+        self.layers = f.layers
+        self.tensors = {name: torch.from_numpy(a.copy())
+                        for name, a in f.tensors.items()}
 
     def get(self, key, default=None):
         return self.kv.get(key, default)
@@ -137,36 +70,28 @@ class SppModel:
             op, ip, fp = l["op"], l["ip"], l["fp"]
             src = [nodes[i] for i in l["inputs"]]
             if op == 1:       # conv
-                # kh, kw come from the weight tensor; defaults per the format
-                out_c, kh = ip[0], ip[1]
-                d = [out_c, kh, kh, 1, None, 0, None, None, None, 1, None, 1, 0]
-                v = ip + d[len(ip):]
-                sh = v[3]
-                sw = v[4] if v[4] is not None else sh
-                pt = v[5]
-                pl = v[6] if v[6] is not None else pt
-                pb = v[7] if v[7] is not None else pt
-                pr = v[8] if v[8] is not None else pl
-                dh = v[9]
-                dw = v[10] if v[10] is not None else dh
+                p = sppm.conv_params(ip, fp)
+                pt, pl, pb, pr = p["pad"]
                 w = self.tensors[l["tensors"][0]]
                 b = self.tensors[l["tensors"][1]] if len(l["tensors"]) > 1 else None
                 y = F.pad(src[0], (pl, pr, pt, pb))
-                y = F.conv2d(y, w, b, stride=(sh, sw), dilation=(dh, dw),
-                             groups=v[11])
-                y = self._act(y, v[12], fp[0] if fp else 0.1)
+                y = F.conv2d(y, w, b, stride=tuple(p["stride"]),
+                             dilation=tuple(p["dilation"]), groups=p["groups"])
+                y = self._act(y, p["act"], p["slope"])
             elif op == 2:
                 y = self._act(src[0], ip[0], fp[0] if fp else 0.1)
-            elif op == 4:     # maxpool, symmetric pads only here
-                k, kw2, sh, sw, pt, pl, pb, pr, ceil = ip
+            elif op in (4, 11):   # maxpool, avgpool; symmetric pads only here
+                p = sppm.pool_params(ip)
+                k, kw2 = p["kernel"]
+                pt, pl, pb, pr = p["pad"]
                 assert k == kw2 and pt == pl == pb == pr
-                y = F.max_pool2d(src[0], k, sh, pt, ceil_mode=bool(ceil))
-            elif op == 11:    # avgpool, symmetric pads only here
-                v = ip + [1, 1][len(ip) - 9:] if len(ip) < 10 else ip
-                k, kw2, sh, sw, pt, pl, pb, pr = v[:8]
-                assert k == kw2 and pt == pl == pb == pr
-                y = F.avg_pool2d(src[0], k, sh, pt, ceil_mode=bool(v[8]),
-                                 count_include_pad=bool(v[9]))
+                if op == 4:
+                    y = F.max_pool2d(src[0], k, p["stride"][0], pt,
+                                     ceil_mode=p["ceil_mode"])
+                else:
+                    y = F.avg_pool2d(src[0], k, p["stride"][0], pt,
+                                     ceil_mode=p["ceil_mode"],
+                                     count_include_pad=p["count_include_pad"])
             elif op == 5:
                 y = torch.cat(src, 1)
             elif op == 8:

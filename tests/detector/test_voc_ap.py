@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""A VOC AP case worked out by hand.  Run: /usr/bin/python3 test_voc_ap.py
+"""spptools.voc_ap on a case worked out by hand.
+Run: PYTHONPATH=models /usr/bin/python3 tests/detector/test_voc_ap.py
 
 Class "a", ground truth: image 0: A = [0,0,10,10], B = [20,0,10,10];
 image 1: C = [0,0,10,10]. So n_gt = 3.
@@ -23,11 +24,8 @@ detection: AP undefined (NaN), left out of the mean.
 mAP = (1/2 + 0) / 2 = 1/4.
 """
 import math
-import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import voc_ap  # noqa: E402
+from spptools import voc_ap
 
 
 def main():

@@ -1,11 +1,11 @@
-#!/usr/bin/python3
 """Writes an .sppm model from a PyTorch state_dict (or an .npz of the same
 keys, for machines without torch).
 
-  convert_torch.py --arch zf5 STATE_DICT.pt OUT.sppm [--labels a,b,...]
+  PYTHONPATH=models /usr/bin/python3 -m spptools.convert_torch --arch zf5 \
+      STATE_DICT.pt OUT.sppm [--labels a,b,...]
 
 Architectures:
-  zf5   conv1..conv5 {weight,bias} as models/zf5.py lays them out
+  zf5   conv1..conv5 {weight,bias} as spptools.zf5 lays them out
         (docs/method.md 3); optional fc6, fc7 {weight,bias} (ReLU) for the
         head; optional svm {weight,bias} and bbox {weight,bias} make it a
         detector (needs --labels).
@@ -13,13 +13,11 @@ Tensors are written as float32 in PyTorch's own layouts (conv
 [out, in/groups, kh, kw], linear [out, in]), which are the .sppm layouts.
 """
 import argparse
-import os
 import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import zf5  # noqa: E402
+from spptools import zf5
 
 
 def load_state(path):

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Serves a video file over RTSP (gst-rtsp-server), to try rtsp-client.sh:
 
-    ./rtsp-server.py [file] [port]    ->  rtsp://127.0.0.1:8554/test
+    ./rtsp_server.py [file] [port]    ->  rtsp://127.0.0.1:8554/test
 
 Motion JPEG, not MPEG-4: the server seeks the file back to 0 on PLAY and
 avenc_mpeg4 then refuses every frame ("Invalid pts (0) <= last"), so an

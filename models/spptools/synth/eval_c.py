@@ -1,19 +1,18 @@
-#!/usr/bin/python3
 """End-to-end check of the C detector on the held-out synthetic scenes.
 
-Regenerates the held-out split (scenes.py --split test, seed 2, 120
-images; background photos never seen in training) into a temporary
-directory, runs `spp detect --json --model MODEL` on it (no shell), and
-prints the VOC mAP@0.5 (voc_ap.py). Exit status 0 when the mAP is at
-least --min-map, 1 when below, 2 on a usage or run error, 77 (meson's
-skip) when spp was built without GStreamer.
+Regenerates the held-out split (spptools.synth.scenes --split test,
+seed 2, 120 images; background photos never seen in training) into a
+temporary directory, runs `spp detect --json --model MODEL` on it (no
+shell), and prints the VOC mAP@0.5 (spptools.voc_ap). Exit status 0 when
+the mAP is at least --min-map, 1 when below, 2 on a usage or run error,
+77 (meson's skip) when spp was built without GStreamer.
 
-With --ref it also runs the Python reference (infer_ref.py) on the
-proposals of `spp proposals` from the same binary and lists where the two
-disagree, to tell C bugs from model errors.
+With --ref it also runs the Python reference (spptools.synth.infer_ref)
+on the proposals of `spp proposals` from the same binary and lists where
+the two disagree, to tell C bugs from model errors.
 
-  /usr/bin/python3 models/synth/eval_c.py --spp build/src/cli/spp \
-      --model models/synth/synth.sppm --min-map 0.7
+  PYTHONPATH=models /usr/bin/python3 -m spptools.synth.eval_c \
+      --spp build/src/cli/spp --model models/synth/synth.sppm --min-map 0.7
 """
 import argparse
 import json
@@ -22,10 +21,8 @@ import subprocess
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import scenes  # noqa: E402
-import voc_ap  # noqa: E402
+from spptools import MODELS, voc_ap
+from spptools.synth import scenes
 
 
 class SkipTest(Exception):
@@ -55,7 +52,7 @@ def run_ref(spp, model, images, threshold, like_c):
     import cv2
     import numpy as np
     import torch
-    import infer_ref
+    from spptools.synth import infer_ref
     torch.set_num_threads(1)
     r = subprocess.run([spp, "proposals", "--mode", "fast", "--max", "2000",
                         "--json"] + images, stdout=subprocess.PIPE, check=True,
@@ -141,7 +138,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--spp", default="build/src/cli/spp",
                     help="the spp program (built with GStreamer)")
-    ap.add_argument("--model", default=os.path.join(HERE, "synth.sppm"))
+    ap.add_argument("--model", default=os.path.join(MODELS, "synth", "synth.sppm"))
     ap.add_argument("--count", type=int, default=120)
     ap.add_argument("--seed", type=int, default=2)
     ap.add_argument("--threshold", type=float, default=None,
@@ -149,7 +146,7 @@ def main():
                     "(default: the model's)")
     ap.add_argument("--min-map", type=float, default=0.0)
     ap.add_argument("--ref", action="store_true",
-                    help="also run infer_ref.py and compare")
+                    help="also run spptools.synth.infer_ref and compare")
     ap.add_argument("--like-c", action="store_true",
                     help="with --ref: resize and scale boxes exactly as the C "
                     "library does (else cv2 and the s / min(W, H) rule)")

@@ -1,16 +1,16 @@
-#!/usr/bin/python3
-"""The synthetic scenes trained by `spp train` (issue #7), start to finish.
+"""The synthetic scenes trained by `spp train`, start to finish.
 
-Generates the scenes (scenes.py: train seed 1 x 800, val seed 1 x 100,
-held-out test seed 2 x 120) into --work, merges them into one COCO file
-with a "split" per image, keeps the conv trunk of synth.sppm (its fc
-head, SVMs and box regressors are replaced: `--fc`), runs `spp train`,
-then `spp eval --split test` on the held-out scenes. Prints the training
-time and the held-out mAP@0.5; exit status 0 when it reaches --min-map.
+Generates the scenes (spptools.synth.scenes: train seed 1 x 800, val
+seed 1 x 100, held-out test seed 2 x 120) into --work, merges them into
+one COCO file with a "split" per image, keeps the conv trunk of
+models/synth/synth.sppm (its fc head, SVMs and box regressors are
+replaced: `--fc`), runs `spp train`, then `spp eval --split test` on
+the held-out scenes. Prints the training time and the held-out mAP@0.5;
+exit status 0 when it reaches --min-map.
 
-  /usr/bin/python3 models/synth/train_c.py --spp build/src/cli/spp \\
-      --work /tmp/synth-c --out /tmp/synth-c/ft.sppm --fc 256,128 \\
-      --finetune-fc 6
+  PYTHONPATH=models /usr/bin/python3 -m spptools.synth.train_c \\
+      --spp build/src/cli/spp --work /tmp/synth-c \\
+      --out /tmp/synth-c/ft.sppm --fc 256,128 --finetune-fc 6
 
 `--fc none` trains the SVMs on the pooled SPP vector (no fc layers).
 `--cache` keeps the proposals in WORK/cache, so a rerun skips selective
@@ -23,8 +23,9 @@ import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PY = "/usr/bin/python3"
+from spptools import MODELS
+from spptools.synth import scenes as scene_gen
+
 SPLITS = (("train", 1, 800), ("val", 1, 100), ("test", 2, 120))
 
 
@@ -35,9 +36,7 @@ def scenes(work):
         ann = os.path.join(d, "annotations.json")
         if not (os.path.exists(ann)
                 and len(json.load(open(ann))["images"]) == count):
-            subprocess.run([PY, os.path.join(HERE, "scenes.py"), "--split",
-                            split, "--seed", str(seed), "--count",
-                            str(count), "--out", d], check=True)
+            scene_gen.generate(split, count, seed, d)
         j = json.load(open(ann))
         if coco is None:
             coco = {"categories": j["categories"], "images": [],
@@ -61,7 +60,7 @@ def main():
     ap.add_argument("--spp", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--model", default=os.path.join(HERE, "synth.sppm"),
+    ap.add_argument("--model", default=os.path.join(MODELS, "synth", "synth.sppm"),
                     help="the trunk is taken from it")
     ap.add_argument("--fc", default="256,128")
     ap.add_argument("--finetune-fc", type=int, default=6)

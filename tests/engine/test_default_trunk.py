@@ -5,8 +5,9 @@ output at Concat_27 (tests/data/nanodet-ref, dumped by
 models/teacher/dump_backbone.mjs with tfjs-backend-wasm) projected with
 the file's own 1x1 weights in NumPy.
 
-The file is parsed by models/check_nanodet.py's reader, independent of
-libspp's loader; libspp runs through ctypes, as any C caller would.
+The file is read by the Python reader (spptools.sppm, through
+spptools.check_nanodet), independent of libspp's loader; libspp runs
+through ctypes, as any C caller would.
 
   test_default_trunk.py LIBSPP.so MODEL.sppm"""
 import ctypes
@@ -16,9 +17,8 @@ import sys
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "models"))
-import check_nanodet as cn  # noqa: E402
+from spptools import ROOT
+from spptools import check_nanodet as cn
 
 lib_path, model_path = sys.argv[1:3]
 ref = os.path.join(ROOT, "tests", "data", "nanodet-ref")

@@ -1,119 +1,58 @@
-#!/usr/bin/python3
 """Check an extracted NanoDet trunk against the TFJS reference vectors.
 
-  /usr/bin/python3 models/check_nanodet.py out/nanodet-trunk.sppm
-  /usr/bin/python3 models/check_nanodet.py nanodet-backbone.json nanodet-backbone.npz
+  PYTHONPATH=models /usr/bin/python3 -m spptools.check_nanodet out/nanodet-trunk.sppm
+  PYTHONPATH=models /usr/bin/python3 -m spptools.check_nanodet \
+      nanodet-backbone.json nanodet-backbone.npz
 
 Runs an independent NumPy forward (im2col + matmul, float32; Caffe output
 sizes; max pool ignores padding) of the layers read back from a .sppm file
-(parsed here from docs/model-format.md, not with sppmodel.py's writer), or of
-the intermediate JSON + npz from nanodet_extract.py, on
-tests/data/nanodet-ref/input.f32 and compares the last trunk node with
-concat42.f32 (and the node named Concat_27 with concat27.f32).
+(by spptools.sppm.read), or of the intermediate JSON + npz from
+spptools.nanodet_extract, on tests/data/nanodet-ref/input.f32 and
+compares the last trunk node with concat42.f32 (and the node named
+Concat_27 with concat27.f32).
 """
 import json
 import os
-import struct
 import sys
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REF = os.path.join(HERE, "../tests/data/nanodet-ref")
+from spptools import ROOT, sppm
+
+REF = os.path.join(ROOT, "tests", "data", "nanodet-ref")
 
 
 def read_sppm(path):
-    """Return (kv, layers) with layers in the intermediate-JSON form."""
-    b = open(path, "rb").read()
-    assert b[:4] == b"SPPM", "bad magic"
-    ver, fsize, n_kv, n_t, n_l, align, doff = struct.unpack_from("<IQIIIIQ", b, 4)
-    assert ver == 1 and fsize == len(b)
-    p = 40
-
-    def u32():
-        nonlocal p
-        v = struct.unpack_from("<I", b, p)[0]
-        p += 4
-        return v
-
-    def string():
-        nonlocal p
-        n = u32()
-        s = b[p:p + n].decode()
-        p += n
-        return s
-
-    def scalar(t):
-        nonlocal p
-        if t == 3:
-            return string()
-        v = struct.unpack_from("<" + "Iif"[t], b, p)[0]
-        p += 4
-        return v
-
-    kv = {}
-    for _ in range(n_kv):
-        k = string()
-        t = u32()
-        if t == 4:
-            et = u32()
-            kv[k] = [scalar(et) for _ in range(u32())]
-        else:
-            kv[k] = scalar(t)
-    tensors = []
-    for _ in range(n_t):
-        name = string()
-        nd = u32()
-        dims = struct.unpack_from("<%dI" % nd, b, p)
-        p += 4 * nd
-        dt = u32()
-        off = struct.unpack_from("<Q", b, p)[0]
-        p += 8
-        assert dt == 0
-        a = np.frombuffer(b, "<f4", int(np.prod(dims)), doff + off).reshape(dims)
-        tensors.append((name, a))
-    OPS = {1: "conv", 2: "act", 4: "maxpool", 5: "concat"}
+    """Return (kv, layers): the trunk layers of an .sppm file
+    (spptools.sppm.read) in the intermediate-JSON form."""
+    f = sppm.read(path)
     layers = []
     names = ["input"]
-    for _ in range(n_l):
-        op = u32()
-        name = string()
-        section = u32()
-        ins = [u32() for _ in range(u32())]
-        ni = u32()
-        ip = list(struct.unpack_from("<%di" % ni, b, p))
-        p += 4 * ni
-        nf = u32()
-        fp = list(struct.unpack_from("<%df" % nf, b, p))
-        p += 4 * nf
-        ts = [u32() for _ in range(u32())]
-        if section != 0:
+    for raw in f.layers:
+        if raw["section"] != 0:
             continue
-        l = dict(name=name, op=OPS[op], inputs=[names[i] for i in ins])
-        if op == 1:
-            d = [None, None, None, 1, None, 0, None, None, None, 1, None, 1, 0]
-            ip = ip + d[len(ip):]
-            out_c, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, g, act = ip
-            kw = kh if kw is None else kw
-            sw = sh if sw is None else sw
-            pl = pt if pl is None else pl
-            pb = pt if pb is None else pb
-            pr = pl if pr is None else pr
-            assert g == 1 and dh == 1 and (dw in (None, 1))
-            l.update(weight=tensors[ts[0]][1],
-                     bias=tensors[ts[1]][1] if len(ts) > 1 else None,
-                     stride=[sh, sw], pad=[pt, pl, pb, pr],
-                     act={0: "none", 2: "leaky"}[act],
-                     slope=fp[0] if fp else 0.1)
-        elif op == 4:
-            kh, kw, sh, sw, pt, pl, pb, pr, ceil = (ip + [None] * 9)[:9]
-            l.update(kernel=[kh, kw], stride=[sh, sw], pad=[pt, pl, pb, pr],
-                     ceil_mode=bool(1 if ceil is None else ceil))
-        elif op == 2:
-            l.update(act={2: "leaky"}[ip[0]], slope=fp[0] if fp else 0.1)
+        op = sppm.OP_NAME[raw["op"]]
+        l = dict(name=raw["name"], op=op, inputs=[names[i] for i in raw["inputs"]])
+        if op == "conv":
+            p = sppm.conv_params(raw["ip"], raw["fp"])
+            assert p["groups"] == 1 and p["dilation"] == [1, 1], raw["name"]
+            ts = raw["tensors"]
+            l.update(weight=f.tensors[ts[0]],
+                     bias=f.tensors[ts[1]] if len(ts) > 1 else None,
+                     stride=p["stride"], pad=p["pad"],
+                     act={0: "none", 2: "leaky"}[p["act"]], slope=p["slope"])
+        elif op == "maxpool":
+            p = sppm.pool_params(raw["ip"])
+            l.update(kernel=p["kernel"], stride=p["stride"], pad=p["pad"],
+                     ceil_mode=p["ceil_mode"])
+        elif op == "act":
+            l.update(act={2: "leaky"}[raw["ip"][0]],
+                     slope=raw["fp"][0] if raw["fp"] else 0.1)
+        elif op != "concat":
+            raise NotImplementedError("%s: op %s" % (raw["name"], op))
         layers.append(l)
-        names.append(name)
-    return kv, layers
+        names.append(raw["name"])
+    return f.kv, layers
 
 
 def read_intermediate(json_path, npz_path):

@@ -1,9 +1,9 @@
-#!/usr/bin/python3
 """Append a 1x1 conv that projects a trunk's feature map onto its top
 principal components, so SPP vectors, SVMs and box regressors get smaller.
 
-  /usr/bin/python3 models/reduce_trunk.py [--trunk models/nanodet-trunk.sppm]
-      [--channels 64] [--scale 384] [--step 8] [-o out/nanodet-trunk-r64.sppm]
+  PYTHONPATH=models /usr/bin/python3 -m spptools.reduce_trunk
+      [--trunk models/nanodet-trunk.sppm] [--channels 64] [--scale 384]
+      [--step 8] [-o out/nanodet-trunk-r64.sppm]
 
 Why: the default model's SVMs read the SPP vector directly (no fc head).
 With the NanoDet trunk's 256 channels that is 12,800 floats per window and
@@ -14,7 +14,7 @@ every frame, more time than the whole head is worth. The 1x1 conv costs
 The projection is plain PCA (centred, bias = -W mean) of the stride-16 cell
 vectors of vtest.avi's *training* frames only (split "train" of
 models/data/vtest-teacher.json, every --step-th), run at --scale; it needs
-no labels. The forward here is check_nanodet.py's NumPy forward, which is
+no labels. The forward here is spptools.check_nanodet's NumPy forward, which is
 checked against the TFJS graph (models/README.md), so no part of libspp
 is involved in making the file that libspp then runs.
 """
@@ -26,10 +26,8 @@ import sys
 import cv2
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import check_nanodet as cn  # noqa: E402
-import sppmodel  # noqa: E402
+from spptools import MODELS, ROOT, sppm
+from spptools import check_nanodet as cn
 
 VTEST = "/usr/share/doc/opencv-doc/examples/data/vtest.avi"
 
@@ -59,14 +57,14 @@ def rebuild(m, layers):
 
 
 def train_frames(step):
-    coco = json.load(open(os.path.join(HERE, "data", "vtest-teacher.json")))
+    coco = json.load(open(os.path.join(MODELS, "data", "vtest-teacher.json")))
     ids = sorted(im["id"] for im in coco["images"] if im.get("split") == "train")
     return ids[::step]
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--trunk", default=os.path.join(HERE, "nanodet-trunk.sppm"))
+    ap.add_argument("--trunk", default=os.path.join(MODELS, "nanodet-trunk.sppm"))
     ap.add_argument("--channels", type=int, default=64)
     ap.add_argument("--scale", type=int, default=384,
                     help="shorter side the frames are resized to")
@@ -77,7 +75,7 @@ def main():
                     help="COCO JSON whose train images join the fit "
                          "(models/data/photos-teacher.json)")
     ap.add_argument("-o", "--output",
-                    default=os.path.join(HERE, "../out/nanodet-trunk-r64.sppm"))
+                    default=os.path.join(ROOT, "out", "nanodet-trunk-r64.sppm"))
     a = ap.parse_args()
 
     kv, layers = cn.read_sppm(a.trunk)
@@ -126,13 +124,12 @@ def main():
         # Other cameras' training images too, so that the components kept
         # are not only those that vary in one street scene.
         coco = json.load(open(a.photos))
-        root = os.path.dirname(HERE)
         for im in coco["images"]:
             if im.get("split") != "train":
                 continue
             path = im["file_name"]
             feats.append(cells(cv2.imread(
-                path if os.path.isabs(path) else os.path.join(root, path),
+                path if os.path.isabs(path) else os.path.join(ROOT, path),
                 cv2.IMREAD_COLOR)))
         print(f"{len(feats) - n_vtest} training photos of {a.photos}",
               file=sys.stderr)
@@ -147,7 +144,7 @@ def main():
     wt = evecs[:, :c].T.astype(np.float32)            # C x 256
     bias = (-wt.astype(np.float64) @ mu).astype(np.float32)
 
-    m = sppmodel.Model()
+    m = sppm.Model()
     for k, v in kv.items():
         m.set(k, v)
     m.set("general.name", kv.get("general.name", "trunk") + f"-pca{c}")
@@ -158,7 +155,7 @@ def main():
           f"stride-{kv['spp.stride']} cells ({n_vtest} training frames of "
           f"vtest.avi, {len(feats) - n_vtest} other training images, at "
           f"shorter side {a.scale}, {x.shape[0]} cells, "
-          f"{kept:.1%} of the variance), models/reduce_trunk.py")
+          f"{kept:.1%} of the variance), spptools.reduce_trunk")
     last = rebuild(m, layers)
     m.conv("pca", last, wt.reshape(c, -1, 1, 1), bias)
     os.makedirs(os.path.dirname(os.path.abspath(a.output)), exist_ok=True)

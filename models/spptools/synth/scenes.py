@@ -1,5 +1,4 @@
-#!/usr/bin/python3
-"""Procedural detection scenes with exact ground truth (issue #5).
+"""Procedural detection scenes with exact ground truth.
 
 Three classes of drawn shapes (disc, box, star) with random colours,
 gradients, stripes or noise textures, scale roughly 20..200 px and aspect
@@ -12,8 +11,8 @@ numpy.random.default_rng([seed, split_id, i]) (PCG64, stable across numpy
 versions) and cv2 drawing/resizing, so tests regenerate the held-out
 split bit-exactly on the same Debian packages.
 
-  /usr/bin/python3 models/synth/scenes.py --split test --count 120 \
-      --seed 2 --out /tmp/synth-test
+  PYTHONPATH=models /usr/bin/python3 -m spptools.synth.scenes --split test \
+      --count 120 --seed 2 --out /tmp/synth-test
 
 Writes DIR/NNNNN.png and DIR/annotations.json (COCO: images,
 annotations with bbox [x, y, w, h] in pixels, the box covering pixel

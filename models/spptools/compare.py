@@ -1,35 +1,31 @@
-#!/usr/bin/python3
 """Person AP@0.5 and AP@0.75 of several detectors on one or more COCO
 sets, in one table: models (`spp detect`, every detection), OpenCV's HOG
 people detector, and the teacher (whose output the labels are, so it
 scores 1 on them by construction: the row says how far the others are
 from the teacher, not how good the teacher is).
 
-  /usr/bin/python3 models/compare.py [--spp build/src/cli/spp]
+  PYTHONPATH=models /usr/bin/python3 -m spptools.compare [--spp build/src/cli/spp]
       --model NAME=FILE [--model NAME=FILE ...] SET.json [SET.json ...]
 
-Sets are COCO JSON with absolute file names (models/dataset.py build
+Sets are COCO JSON with absolute file names (spptools.dataset build
 writes them: out/trainset/test-photos.json, heldout-vtest.json, ...);
 "VIDEO#frame=N" names are decoded by GStreamer, as `spp eval` and the
 element decode them. HOG: cv2.HOGDescriptor_getDefaultPeopleDetector on
 the image enlarged so that its shorter side is 1152 px (vtest's people
 are too small for its 64x128 window otherwise), each window shrunk to the
 person inside it as OpenCV's peopledetect sample does, NMS at IoU 0.3.
-AP: models/synth/voc_ap.py (VOC devkit matching, all-point).
+AP: spptools.voc_ap (VOC devkit matching, all-point).
 """
 import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 
 import cv2
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "synth"))
-import voc_ap  # noqa: E402
+from spptools import ROOT, voc_ap
 
 
 def nms(boxes, scores, thr=0.3):
@@ -111,7 +107,7 @@ def spp_detect(spp, model, paths, person):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--spp", default=os.path.join(HERE, "..", "build", "src", "cli", "spp"))
+    ap.add_argument("--spp", default=os.path.join(ROOT, "build", "src", "cli", "spp"))
     ap.add_argument("--model", action="append", required=True, help="NAME=FILE")
     ap.add_argument("--no-hog", action="store_true")
     ap.add_argument("sets", nargs="+")
