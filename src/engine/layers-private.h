@@ -126,7 +126,7 @@ int spp_pool_out_size (int in, int k, int s, int pad_a, int pad_b,
                        gboolean ceil_mode);
 
 /* GEMMs called from several of our threads at once, each on one core
- * (src/blas.c): possible with OpenBLAS's sequential and pthreads builds;
+ * (src/engine/blas.c): possible with OpenBLAS's sequential and pthreads builds;
  * between begin and end, OpenBLAS runs every GEMM on the calling thread
  * alone. */
 gboolean spp_blas_can_run_per_thread (void);

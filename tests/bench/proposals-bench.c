@@ -3,7 +3,7 @@
  *
  *   proposals-bench --raw W H N [--interval K[:full][,K...]] [--threads T]
  *       [--per-frame] < frames.bgr
- *     reads N packed BGR frames from stdin (tests/bench/proposals-bench.py
+ *     reads N packed BGR frames from stdin (tests/bench/proposals_bench.py
  *     pipes vtest.avi in);
  *   proposals-bench --synthetic
  *     makes 60 frames of a panning synthetic scene (the meson benchmark).

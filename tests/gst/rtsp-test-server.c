@@ -11,7 +11,7 @@
  * or after lifetime-seconds (default 120), so that it never outlives a
  * test that crashed or timed out.
  *
- * The source is live on purpose: examples/rtsp-server.py serves a file
+ * The source is live on purpose: examples/rtsp_server.py serves a file
  * through avenc_mpeg4, and rtsp-media seeks non-live media back to 0 on
  * PLAY, after which libav refuses every frame ("Invalid pts (0) <= last")
  * and no packet is ever sent, over UDP or TCP alike. */

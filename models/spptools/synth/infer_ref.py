@@ -134,7 +134,7 @@ def resize_short(img, s, like_c=False):
 
 def _taps(src, dst):
     """Source index ranges and weights per destination index, as
-    src/image.c builds them: area averaging when shrinking, half-pixel
+    src/engine/image.c builds them: area averaging when shrinking, half-pixel
     bilinear with clamped edges when enlarging."""
     s = src / dst
     taps = []
@@ -240,7 +240,7 @@ def iou_one(a, b):
 
 def nms(boxes, scores, thresh):
     # Confidence descending; ties (windows that project to the same cells
-    # have identical scores) broken by x then y ascending, as src/nms.c.
+    # have identical scores) broken by x then y ascending, as src/detector/nms.c.
     order = np.lexsort((boxes[:, 1], boxes[:, 0], -scores))
     keep = []
     while len(order):
@@ -258,8 +258,8 @@ def detect(model, img_rgb, proposals, thresholds=None, with_raw=False,
            max_detections=100, like_c=False):
     """img_rgb: HxWx3 uint8; proposals: (N, 4) [x, y, w, h]. Returns a list
     of dicts {label, class, score, box} (and raw per-proposal arrays).
-    like_c: resize exactly as src/image.c and scale boxes by the resized
-    image's own ratios (rw / W, rh / H) as src/detector.c does, instead of
+    like_c: resize exactly as src/engine/image.c and scale boxes by the resized
+    image's own ratios (rw / W, rh / H) as src/detector/detector.c does, instead of
     cv2 and s / min(W, H) (the brief's rule)."""
     H, W = img_rgb.shape[:2]
     short = min(W, H)
