@@ -1,47 +1,63 @@
-/* sppdetect: runs the SPP-net detector (libspp) on raw video and attaches
- * one GstVideoRegionOfInterestMeta per detection, DL Streamer style
- * (docs/elements.md: roi_type = label, x/y/w/h in pixels, a "detection"
- * param with normalised x_min..y_max, confidence, label_id, label).
+/**
+ * SECTION:element-sppdetect
+ * @title: sppdetect
  *
- * Pixels are never written: buffers are mapped read-only, so frames in
+ * Detects objects in raw video with SPP-net and attaches one
+ * #GstVideoRegionOfInterestMeta per detection, DL Streamer style: the
+ * label as roi_type, the box in pixels, and a detection param with the
+ * normalised box, confidence, label_id and label (docs/elements.md).
+ * Pixels are never written. Frames that run no inference (see the
+ * inference-interval and async properties) get the last detections
+ * shifted by the global motion, marked propagated.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 -e filesrc location=vtest.avi ! decodebin ! videoconvert ! \
+ *     video/x-raw,format=I420 ! sppdetect inference-interval=5 ! \
+ *     sppoverlay ! videoconvert ! autovideosink
+ * ]| Detects objects with the bundled model on every fifth frame, and
+ * draws them on every frame.
+ */
+
+/* The element glue: properties, caps, the streaming thread, start/stop
+ * and the messages it posts. Buffers are mapped read-only, so frames in
  * shared memory are not copied.
  *
  * Three ways a frame gets its detections:
  *  - inference frames (every inference-interval-th frame, async=false):
- *    proposals from the per-stream SppVideoProposals, then the detector;
+ *    the engine (sppdetectengine.h) runs on the streaming thread;
  *  - frames in between: the last detections shifted by the frames'
- *    global motion, marked propagated=TRUE with the source frame;
- *  - async=true: frames never wait; a worker thread infers on the newest
- *    frame and each frame gets the newest finished detections, shifted.
+ *    global motion (sppdetectpropagate.h), propagated=TRUE;
+ *  - async=true: frames never wait; the worker (sppdetectworker.h) infers
+ *    on the newest frame and each frame gets the newest finished
+ *    detections, shifted.
  *
- * Threads: the streaming thread; the async worker; a model loader when
- * "model" changes while running. Settings sit under the object lock and
- * carry a generation number, so the thread that owns the detector applies
- * them once, before its next inference. The detector, the video
- * proposals and the engine swap sit under detect_lock (uncontended unless
- * async is toggled while playing). */
+ * Threads: the streaming thread; the async worker; a model loader
+ * (sppmodelcache.h) when "model" changes while running. Settings sit
+ * under the object lock with a generation number, which the engine reads
+ * before each inference. The engine sits under detect_lock (uncontended
+ * unless async is toggled while playing). */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
-#include <errno.h>
-#include <inttypes.h>
 #include <math.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <gst/video/video.h>
 
-#include "spp/detector.h"
 #include "spp/error.h"
 #include "spp/model.h"
-#include "spp/proposals.h"
-#include "spp/video-proposals.h"
 
 #include "sppmeta.h"
+#include "sppdetectengine.h"
+#include "sppdetectpropagate.h"
+#include "sppdetectworker.h"
+#include "sppmodelcache.h"
 #include "gstsppdetect.h"
 
-GST_DEBUG_CATEGORY_STATIC (gst_spp_detect_debug);
+/* Not static: the helpers (spp*.c) log in it too */
+GST_DEBUG_CATEGORY (gst_spp_detect_debug);
 #define GST_CAT_DEFAULT gst_spp_detect_debug
 
 #define DEFAULT_MODEL NULL
@@ -65,9 +81,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_spp_detect_debug);
 #define DEFAULT_NUM_THREADS 0
 #define DEFAULT_ASYNC FALSE
 
-#define MAX_SCALES 8
-/* Frames a propagated result may come from; older ones are dropped */
-#define MOTION_HISTORY 1024
 /* Late (QoS) inference frames are deferred at most this many times in a
  * row, so a stream that is always late still gets fresh detections */
 #define MAX_QOS_DEFERRALS 4
@@ -91,48 +104,6 @@ enum
   PROP_ACTIVE_MODEL,
 };
 
-/* What the user asked for; copied under the object lock */
-typedef struct
-{
-  gdouble threshold;
-  gdouble nms_threshold;
-  guint scales[MAX_SCALES];
-  guint n_scales;               /* 0: the model's */
-  guint max_proposals;
-  SppProposalMode proposal_mode;
-  guint proposal_interval;
-  guint inference_interval;
-  gchar **object_class;         /* NULL: every class */
-  gint num_threads;
-  gboolean async;
-} Settings;
-
-/* A loaded model, its detector and what depends on the model */
-typedef struct
-{
-  SppModel *model;
-  gchar *cache_key;
-  SppDetector *detector;
-  gboolean *keep;               /* per class id; NULL: keep all */
-  guint n_classes;
-} Engine;
-
-typedef struct
-{
-  SppBox box;
-  gint label_id;
-  gfloat confidence;
-  const gchar *label;           /* interned: outlives any model */
-} Det;
-
-/* Cumulative global motion at one frame */
-typedef struct
-{
-  guint64 frame;
-  gdouble x, y;
-  guint cut_epoch;
-} MotionEntry;
-
 struct _GstSppDetect
 {
   GstBaseTransform parent;
@@ -140,50 +111,26 @@ struct _GstSppDetect
   /* under the object lock */
   gchar *model_path;            /* as set; NULL: the default path */
   gchar *active_model;          /* path of the model loaded last */
-  Settings settings;
+  SppDetectSettings settings;
   guint settings_gen;
-  Engine *pending_engine;       /* loaded by the loader, not yet in use */
   gboolean started;
+  SppModelLoader *loader;       /* while started */
   GstClockTime earliest_time;   /* from QoS events */
   GstClockTime latency;         /* reported processing latency */
-  gboolean loader_running;
-  GCond loader_cond;
 
-  /* under detect_lock */
+  /* under detect_lock; while started */
   GMutex detect_lock;
-  Engine *engine;
-  SppVideoProposals *video_props; /* proposals, reused across frames */
-  guint applied_gen;
-  Settings applied;             /* the settings the engine now runs with */
-  gint ema_us;                  /* smoothed inference time; atomic: the
-                                 * streaming thread reads it for latency */
+  SppDetectEngine *engine;
 
-  /* results, under results_lock */
-  GMutex results_lock;
-  GArray *results;              /* Det */
-  guint64 results_frame;
-  gboolean have_results;
+  /* while started; each has a lock of its own where it needs one */
+  SppPropagator *propagator;
+  SppDetectWorker *worker;
 
   /* streaming thread only */
   GstVideoInfo info;
   guint64 frame_count;
   guint64 next_infer;
   guint qos_deferrals;
-  SppVideoProposals *motion;           /* global motion, every frame */
-  gboolean motion_stale;        /* frames went by without it */
-  MotionEntry history[MOTION_HISTORY];
-  MotionEntry cur_motion;
-
-  /* async worker, under async_lock */
-  GMutex async_lock;
-  GCond async_cond;
-  GThread *worker;
-  gboolean worker_stop;
-  gboolean worker_busy;
-  GstBuffer *pending_frame;     /* our own copy */
-  guint64 pending_frame_no;
-  GstVideoInfo pending_info;
-  GError *worker_error;
 };
 
 G_DEFINE_TYPE (GstSppDetect, gst_spp_detect, GST_TYPE_BASE_TRANSFORM);
@@ -211,216 +158,10 @@ gst_spp_detect_proposal_mode_get_type (void)
   return type;
 }
 
-/* ---- Model cache: instances using one file share one SppModel ---- */
-
-typedef struct
-{
-  SppModel *model;
-  guint users;
-} CacheEntry;
-
-static GMutex cache_lock;
-static GHashTable *cache;       /* cache key -> CacheEntry */
-
-/* The key includes the file's identity and mtime, so a file replaced on
- * disk is loaded again instead of served stale. */
-static gchar *
-cache_key_for (const gchar * path)
-{
-  struct stat st;
-
-  if (stat (path, &st) != 0)
-    return g_strdup (path);
-  return g_strdup_printf ("%s\n%ju:%ju:%jd:%ld:%jd", path,
-      (uintmax_t) st.st_dev, (uintmax_t) st.st_ino, (intmax_t) st.st_mtime,
-      (long) st.st_mtim.tv_nsec, (intmax_t) st.st_size);
-}
-
-/* Returns a new reference, and *key to hand back to cache_release() */
-static SppModel *
-cache_acquire (const gchar * path, gchar ** key, GError ** error)
-{
-  g_autofree gchar *k = cache_key_for (path);
-  CacheEntry *e;
-  SppModel *model;
-
-  g_mutex_lock (&cache_lock);
-  if (!cache)
-    cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  e = g_hash_table_lookup (cache, k);
-  if (e) {
-    e->users++;
-    model = spp_model_ref (e->model);
-    g_mutex_unlock (&cache_lock);
-    *key = g_steal_pointer (&k);
-    return model;
-  }
-  g_mutex_unlock (&cache_lock);
-
-  /* Load outside the lock: other instances keep running meanwhile */
-  model = spp_model_load (path, error);
-  if (!model)
-    return NULL;
-
-  g_mutex_lock (&cache_lock);
-  e = g_hash_table_lookup (cache, k);
-  if (e) {
-    /* Another instance loaded the same file meanwhile: use its copy */
-    spp_model_unref (model);
-    model = e->model;
-  } else {
-    e = g_new0 (CacheEntry, 1);
-    e->model = model;
-    g_hash_table_insert (cache, g_strdup (k), e);
-  }
-  e->users++;
-  model = spp_model_ref (e->model);
-  g_mutex_unlock (&cache_lock);
-  *key = g_steal_pointer (&k);
-  return model;
-}
-
-static void
-cache_release (const gchar * key)
-{
-  CacheEntry *e;
-
-  g_mutex_lock (&cache_lock);
-  e = cache ? g_hash_table_lookup (cache, key) : NULL;
-  if (e && --e->users == 0) {
-    spp_model_unref (e->model);
-    g_hash_table_remove (cache, key);
-  }
-  g_mutex_unlock (&cache_lock);
-}
-
-static void
-engine_free (Engine * eng)
-{
-  if (!eng)
-    return;
-  if (eng->detector)
-    spp_detector_free (eng->detector);
-  if (eng->model)
-    spp_model_unref (eng->model);
-  if (eng->cache_key)
-    cache_release (eng->cache_key);
-  g_free (eng->cache_key);
-  g_free (eng->keep);
-  g_free (eng);
-}
-
-static Engine *
-engine_new (const gchar * path, GError ** error)
-{
-  Engine *eng = g_new0 (Engine, 1);
-
-  eng->model = cache_acquire (path, &eng->cache_key, error);
-  if (!eng->model)
-    goto fail;
-  if (!spp_model_has_detector (eng->model)) {
-    g_set_error (error, SPP_ERROR, SPP_ERROR_FORMAT,
-        "%s: the model has no detector (SVMs); it can only compute "
-        "features", path);
-    goto fail;
-  }
-  eng->detector = spp_detector_new (eng->model, error);
-  if (!eng->detector)
-    goto fail;
-  eng->n_classes = spp_model_get_n_classes (eng->model);
-  return eng;
-
-fail:
-  engine_free (eng);
-  return NULL;
-}
-
 static gchar *
 resolve_model_path (const gchar * path)
 {
   return path && *path ? g_strdup (path) : spp_model_get_default_path ();
-}
-
-/* ---- Settings ---- */
-
-static void
-settings_clear (Settings * s)
-{
-  g_clear_pointer (&s->object_class, g_strfreev);
-}
-
-static void
-settings_copy (Settings * dst, const Settings * src)
-{
-  settings_clear (dst);
-  *dst = *src;
-  dst->object_class = g_strdupv (src->object_class);
-}
-
-/* Applies settings to the engine and the proposals; under detect_lock */
-static void
-apply_settings (GstSppDetect * self, const Settings * s, gboolean new_engine)
-{
-  Engine *eng = self->engine;
-  SppProposalParams params;
-  g_autoptr (GError) err = NULL;
-
-  spp_detector_set_threshold (eng->detector, (gfloat) s->threshold);
-  spp_detector_set_nms_threshold (eng->detector, (gfloat) s->nms_threshold);
-  if (s->n_scales > 0) {
-    if (!spp_detector_set_scales (eng->detector, s->scales, s->n_scales,
-            &err)) {
-      GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
-          ("Invalid scales for model \"%s\".",
-              spp_model_get_path (eng->model)), ("%s", err->message));
-      g_clear_error (&err);
-    }
-  } else {
-    guint n;
-    const guint *ms = spp_model_get_scales (eng->model, &n);
-    if (ms && n > 0 && !spp_detector_set_scales (eng->detector, ms, n, &err)) {
-      GST_WARNING_OBJECT (self, "model scales: %s", err->message);
-      g_clear_error (&err);
-    }
-  }
-
-  spp_proposal_params_init (&params);
-  /* The model's training-time proposal settings (min box size), then the
-   * element's properties. */
-  spp_model_get_proposal_params (eng->model, &params);
-  params.mode = s->proposal_mode;
-  if (s->max_proposals > 0)
-    params.max_boxes = s->max_proposals;
-  params.n_threads = (guint) MAX (s->num_threads, 0);
-  if (self->video_props) {
-    spp_video_proposals_set_params (self->video_props, &params);
-    spp_video_proposals_set_interval (self->video_props, s->proposal_interval);
-  } else {
-    self->video_props = spp_video_proposals_new (&params, s->proposal_interval);
-  }
-
-  /* object-class: resolve labels against this model's */
-  g_clear_pointer (&eng->keep, g_free);
-  if (s->object_class) {
-    g_autoptr (GString) unknown = g_string_new (NULL);
-
-    eng->keep = g_new0 (gboolean, MAX (eng->n_classes, 1));
-    for (guint i = 0; s->object_class[i]; i++) {
-      int id = spp_model_find_label (eng->model, s->object_class[i]);
-      if (id >= 0 && (guint) id < eng->n_classes)
-        eng->keep[id] = TRUE;
-      else
-        g_string_append_printf (unknown, "%s\"%s\"", unknown->len ? ", " : "",
-            s->object_class[i]);
-    }
-    if (unknown->len) {
-      GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
-          ("object-class: unknown label(s) %s for model \"%s\"; ignored.",
-              unknown->str, spp_model_get_path (eng->model)), (NULL));
-    }
-  }
-  GST_DEBUG_OBJECT (self, "settings applied%s", new_engine ?
-      " (new model)" : "");
 }
 
 /* ---- Frames ---- */
@@ -469,95 +210,116 @@ frame_to_image (const GstVideoFrame * frame, SppImage * img)
   return TRUE;
 }
 
-/* One inference on @img; the caller holds detect_lock. Swaps in a newly
- * loaded model and applies changed settings first, then replaces the
- * results. */
+/* One inference on @img; the caller holds detect_lock. Hands the engine a
+ * newly loaded model and changed settings first, then replaces the last
+ * detections with the new ones. */
 static gboolean
 run_inference (GstSppDetect * self, const SppImage * img, guint64 frame_no,
     GError ** error)
 {
-  Engine *fresh;
-  guint gen;
-  const SppBox *boxes;
-  guint n_boxes = 0, n_dets = 0;
-  const SppDetection *dets = NULL;
-  SppVideoProposalsAction action;
-  gint64 t0 = g_get_monotonic_time (), dt;
-  gboolean new_engine = FALSE;
+  SppDetectModel *fresh;
+  const SppDetection *dets;
+  guint n_dets;
 
-  GST_OBJECT_LOCK (self);
-  fresh = g_steal_pointer (&self->pending_engine);
-  gen = self->settings_gen;
-  if (fresh || gen != self->applied_gen)
-    settings_copy (&self->applied, &self->settings);
-  GST_OBJECT_UNLOCK (self);
-
-  if (fresh) {
-    GST_INFO_OBJECT (self, "switching to model %s",
-        spp_model_get_path (fresh->model));
-    engine_free (self->engine);
-    self->engine = fresh;
-    new_engine = TRUE;
-  }
   if (!self->engine) {
     g_set_error (error, SPP_ERROR, SPP_ERROR_INVAL, "no model loaded");
     return FALSE;
   }
-  if (new_engine || gen != self->applied_gen) {
-    apply_settings (self, &self->applied, new_engine);
-    self->applied_gen = gen;
-  }
+  GST_OBJECT_LOCK (self);
+  fresh = self->loader ? spp_model_loader_take (self->loader) : NULL;
+  spp_detect_engine_sync_settings (self->engine, &self->settings,
+      self->settings_gen);
+  GST_OBJECT_UNLOCK (self);
+  if (fresh)
+    spp_detect_engine_set_model (self->engine, fresh);
 
-  boxes = spp_video_proposals_update (self->video_props, img, TRUE, &n_boxes,
-                                      &action,
-      error);
-  if (!boxes && error && *error)
+  if (!spp_detect_engine_run (self->engine, img, frame_no, &dets, &n_dets,
+          error))
     return FALSE;
-  if (!spp_detector_detect (self->engine->detector, img, boxes, n_boxes,
-          &dets, &n_dets, error))
-    return FALSE;
-
-  g_mutex_lock (&self->results_lock);
-  g_array_set_size (self->results, 0);
-  for (guint i = 0; i < n_dets; i++) {
-    const SppDetection *d = &dets[i];
-    Det r;
-
-    if (self->engine->keep && (d->label_id < 0 ||
-            (guint) d->label_id >= self->engine->n_classes ||
-            !self->engine->keep[d->label_id]))
-      continue;
-    r.box = d->box;
-    r.label_id = d->label_id;
-    r.confidence = d->confidence;
-    r.label = g_intern_string (d->label ? d->label : "");
-    g_array_append_val (self->results, r);
-  }
-  self->results_frame = frame_no;
-  self->have_results = TRUE;
-  g_mutex_unlock (&self->results_lock);
-
-  dt = MIN (g_get_monotonic_time () - t0, G_MAXINT / 2);
-  {
-    gint ema = g_atomic_int_get (&self->ema_us);
-    g_atomic_int_set (&self->ema_us, ema == 0 ? (gint) dt :
-        (gint) (0.9 * ema + 0.1 * dt));
-  }
-  GST_LOG_OBJECT (self, "frame %" G_GUINT64_FORMAT ": %u proposals (%s), "
-      "%u detections, %" G_GINT64_FORMAT " us", frame_no, n_boxes,
-      action == SPP_VIDEO_PROPOSALS_REUSED ? "reused" :
-      action == SPP_VIDEO_PROPOSALS_SHIFTED ? "shifted" :
-      action == SPP_VIDEO_PROPOSALS_PARTIAL ? "partial" : "recomputed",
-      n_dets, dt);
+  spp_propagator_set_results (self->propagator, frame_no, dets, n_dets);
   return TRUE;
+}
+
+static gboolean
+run_inference_locked (GstSppDetect * self, const SppImage * img,
+    guint64 frame_no, GError ** error)
+{
+  gboolean ok;
+
+  g_mutex_lock (&self->detect_lock);
+  ok = run_inference (self, img, frame_no, error);
+  g_mutex_unlock (&self->detect_lock);
+  return ok;
+}
+
+/* The async worker's part, on its thread */
+static void
+worker_infer (const GstVideoFrame * frame, guint64 frame_no,
+    gpointer user_data, GError ** error)
+{
+  GstSppDetect *self = user_data;
+  SppImage img;
+
+  frame_to_image (frame, &img);
+  run_inference_locked (self, &img, frame_no, error);
+}
+
+/* ---- Messages ---- */
+
+/* The engine found a setting the model cannot honour */
+static void
+post_settings_warning (const gchar * text, const gchar * detail,
+    gpointer user_data)
+{
+  GstSppDetect *self = user_data;
+
+  if (detail)
+    GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS, ("%s", text), ("%s",
+            detail));
+  else
+    GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS, ("%s", text), (NULL));
+}
+
+/* The loader finished with @path (on its thread) */
+static void
+model_loaded (const gchar * path, const GError * error, gpointer user_data)
+{
+  GstSppDetect *self = user_data;
+  g_autofree gchar *want = NULL;
+  gboolean reverted = FALSE;
+
+  GST_OBJECT_LOCK (self);
+  want = resolve_model_path (self->model_path);
+  if (!error) {
+    g_free (self->active_model);
+    self->active_model = g_strdup (path);
+  } else if (self->started && g_strcmp0 (want, path) == 0) {
+    /* Keep running on the old model, and say so in "model" too (unless
+     * another model was asked for meanwhile: the loader is on it) */
+    g_free (self->model_path);
+    self->model_path = g_strdup (self->active_model);
+    reverted = TRUE;
+  }
+  GST_OBJECT_UNLOCK (self);
+
+  if (!error) {
+    GST_INFO_OBJECT (self, "model %s loaded; used from the next frame",
+        path);
+    return;
+  }
+  GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+      ("Could not load model \"%s\": %s; keeping the previous model.",
+          path, error->message), ("%s", error->message));
+  if (reverted)
+    g_object_notify (G_OBJECT (self), "model");
 }
 
 /* Reports processing latency once it grows past what was announced */
 static void
 update_latency (GstSppDetect * self, gboolean async)
 {
-  GstClockTime want = async ? 0 :
-      (GstClockTime) g_atomic_int_get (&self->ema_us) * GST_USECOND;
+  GstClockTime want = async ? 0 : (GstClockTime)
+      spp_detect_engine_get_inference_us (self->engine) * GST_USECOND;
   gboolean post = FALSE;
 
   GST_OBJECT_LOCK (self);
@@ -575,210 +337,60 @@ update_latency (GstSppDetect * self, gboolean async)
   }
 }
 
+/* ---- Metas ---- */
+
+typedef struct
+{
+  GstBuffer *buf;
+  gint width, height;
+  gint id;
+} MetaTarget;
+
+static void
+attach_meta (const SppPropagatedBox * b, gpointer user_data)
+{
+  MetaTarget *t = user_data;
+  gint px0 = (gint) floor (b->x0 + 0.5), py0 = (gint) floor (b->y0 + 0.5);
+  gint px1 = (gint) floor (b->x1 + 0.5), py1 = (gint) floor (b->y1 + 0.5);
+  GstVideoRegionOfInterestMeta *roi;
+  GstStructure *s;
+
+  if (!(b->x1 > b->x0 && b->y1 > b->y0) || px1 <= px0 || py1 <= py0)
+    return;                     /* moved out of the frame */
+  roi = gst_buffer_add_video_region_of_interest_meta (t->buf, b->label,
+      px0, py0, px1 - px0, py1 - py0);
+  roi->id = t->id++;
+  s = gst_structure_new (SPP_META_DETECTION,
+      SPP_META_X_MIN, G_TYPE_DOUBLE, b->x0 / t->width,
+      SPP_META_Y_MIN, G_TYPE_DOUBLE, b->y0 / t->height,
+      SPP_META_X_MAX, G_TYPE_DOUBLE, b->x1 / t->width,
+      SPP_META_Y_MAX, G_TYPE_DOUBLE, b->y1 / t->height,
+      SPP_META_CONFIDENCE, G_TYPE_DOUBLE, (gdouble) b->confidence,
+      SPP_META_LABEL_ID, G_TYPE_INT, b->label_id,
+      SPP_META_LABEL, G_TYPE_STRING, b->label,
+      SPP_META_PROPAGATED, G_TYPE_BOOLEAN, b->propagated,
+      SPP_META_SOURCE_FRAME, G_TYPE_UINT64, b->source_frame, NULL);
+  gst_video_region_of_interest_meta_add_param (roi, s);
+}
+
 static void
 attach_metas (GstSppDetect * self, GstBuffer * buf, guint64 frame_no)
 {
-  gint W = GST_VIDEO_INFO_WIDTH (&self->info);
-  gint H = GST_VIDEO_INFO_HEIGHT (&self->info);
-  const MotionEntry *src;
-  gdouble dx = 0, dy = 0;
-  gboolean propagated;
-  guint64 source;
-  /* Distinct ids per frame (after any ROI metas already there), so that
-   * bindings without meta iteration can fetch them by id */
-  gint id = gst_buffer_get_n_meta (buf,
-      GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE);
+  MetaTarget t = {
+    .buf = buf,
+    .width = GST_VIDEO_INFO_WIDTH (&self->info),
+    .height = GST_VIDEO_INFO_HEIGHT (&self->info),
+    /* Distinct ids per frame (after any ROI metas already there), so that
+     * bindings without meta iteration can fetch them by id */
+    .id = gst_buffer_get_n_meta (buf,
+        GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE),
+  };
 
-  g_mutex_lock (&self->results_lock);
-  if (!self->have_results || self->results->len == 0)
-    goto done;
-  source = self->results_frame;
-  propagated = source != frame_no;
-  if (propagated) {
-    if (source > frame_no)
-      goto done;                /* after a restart; never shift backwards */
-    src = &self->history[source % MOTION_HISTORY];
-    if (src->frame != source || frame_no - source >= MOTION_HISTORY) {
-      GST_DEBUG_OBJECT (self, "results of frame %" G_GUINT64_FORMAT
-          " too old to propagate", source);
-      goto done;
-    }
-    if (src->cut_epoch != self->cur_motion.cut_epoch)
-      goto done;                /* a scene cut since: the boxes are stale */
-    dx = self->cur_motion.x - src->x;
-    dy = self->cur_motion.y - src->y;
-  }
-
-  for (guint i = 0; i < self->results->len; i++) {
-    const Det *d = &g_array_index (self->results, Det, i);
-    gdouble x0 = CLAMP (d->box.x + dx, 0, W);
-    gdouble y0 = CLAMP (d->box.y + dy, 0, H);
-    gdouble x1 = CLAMP (d->box.x + d->box.w + dx, 0, W);
-    gdouble y1 = CLAMP (d->box.y + d->box.h + dy, 0, H);
-    gint px0 = (gint) floor (x0 + 0.5), py0 = (gint) floor (y0 + 0.5);
-    gint px1 = (gint) floor (x1 + 0.5), py1 = (gint) floor (y1 + 0.5);
-    GstVideoRegionOfInterestMeta *roi;
-    GstStructure *s;
-
-    if (!(x1 > x0 && y1 > y0) || px1 <= px0 || py1 <= py0)
-      continue;                 /* moved out of the frame */
-    roi = gst_buffer_add_video_region_of_interest_meta (buf, d->label,
-        px0, py0, px1 - px0, py1 - py0);
-    roi->id = id++;
-    s = gst_structure_new (SPP_META_DETECTION,
-        SPP_META_X_MIN, G_TYPE_DOUBLE, x0 / W,
-        SPP_META_Y_MIN, G_TYPE_DOUBLE, y0 / H,
-        SPP_META_X_MAX, G_TYPE_DOUBLE, x1 / W,
-        SPP_META_Y_MAX, G_TYPE_DOUBLE, y1 / H,
-        SPP_META_CONFIDENCE, G_TYPE_DOUBLE, (gdouble) d->confidence,
-        SPP_META_LABEL_ID, G_TYPE_INT, d->label_id,
-        SPP_META_LABEL, G_TYPE_STRING, d->label,
-        SPP_META_PROPAGATED, G_TYPE_BOOLEAN, propagated,
-        SPP_META_SOURCE_FRAME, G_TYPE_UINT64, source, NULL);
-    gst_video_region_of_interest_meta_add_param (roi, s);
-  }
-done:
-  g_mutex_unlock (&self->results_lock);
-}
-
-/* ---- Async worker ---- */
-
-static gpointer
-worker_main (gpointer data)
-{
-  GstSppDetect *self = data;
-
-  g_mutex_lock (&self->async_lock);
-  for (;;) {
-    GstBuffer *buf;
-    GstVideoInfo info;
-    GstVideoFrame frame;
-    guint64 frame_no;
-    GError *err = NULL;
-    SppImage img;
-
-    while (!self->pending_frame && !self->worker_stop)
-      g_cond_wait (&self->async_cond, &self->async_lock);
-    if (self->worker_stop)
-      break;
-    buf = g_steal_pointer (&self->pending_frame);
-    frame_no = self->pending_frame_no;
-    info = self->pending_info;
-    self->worker_busy = TRUE;
-    g_mutex_unlock (&self->async_lock);
-
-    if (gst_video_frame_map (&frame, &info, buf, GST_MAP_READ)) {
-      frame_to_image (&frame, &img);
-      g_mutex_lock (&self->detect_lock);
-      run_inference (self, &img, frame_no, &err);
-      g_mutex_unlock (&self->detect_lock);
-      gst_video_frame_unmap (&frame);
-    }
-    gst_buffer_unref (buf);
-
-    g_mutex_lock (&self->async_lock);
-    self->worker_busy = FALSE;
-    if (err) {
-      if (self->worker_error)
-        g_error_free (err);
-      else
-        self->worker_error = err;
-    }
-  }
-  g_mutex_unlock (&self->async_lock);
-  return NULL;
-}
-
-/* Hands a copy of the frame to the worker if it is idle: the copy it
- * takes next is always the newest frame, and a busy worker costs the
- * streaming thread nothing. */
-static void
-offer_frame (GstSppDetect * self, GstVideoFrame * frame, guint64 frame_no)
-{
-  GstBuffer *copy;
-  GstVideoFrame dst;
-
-  g_mutex_lock (&self->async_lock);
-  if (self->worker_busy || self->pending_frame) {
-    g_mutex_unlock (&self->async_lock);
-    return;
-  }
-  g_mutex_unlock (&self->async_lock);
-
-  copy = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&self->info),
-      NULL);
-  if (!copy || !gst_video_frame_map (&dst, &self->info, copy, GST_MAP_WRITE)) {
-    g_clear_pointer (&copy, gst_buffer_unref);
-    return;
-  }
-  gst_video_frame_copy (&dst, frame);
-  gst_video_frame_unmap (&dst);
-
-  g_mutex_lock (&self->async_lock);
-  gst_clear_buffer (&self->pending_frame);
-  self->pending_frame = copy;
-  self->pending_frame_no = frame_no;
-  self->pending_info = self->info;
-  g_cond_signal (&self->async_cond);
-  g_mutex_unlock (&self->async_lock);
-}
-
-static void
-stop_worker (GstSppDetect * self)
-{
-  if (!self->worker)
-    return;
-  g_mutex_lock (&self->async_lock);
-  self->worker_stop = TRUE;
-  g_cond_signal (&self->async_cond);
-  g_mutex_unlock (&self->async_lock);
-  g_thread_join (self->worker);
-  self->worker = NULL;
-  gst_clear_buffer (&self->pending_frame);
-  g_clear_error (&self->worker_error);
-  self->worker_stop = FALSE;
-  self->worker_busy = FALSE;
+  spp_propagator_foreach (self->propagator, frame_no, t.width, t.height,
+      attach_meta, &t);
 }
 
 /* ---- Streaming ---- */
-
-/* Motion is only needed to shift results onto later frames: with
- * inference on every frame (sync) it is skipped, a few ms per frame */
-static void
-update_motion (GstSppDetect * self, const SppImage * img, guint64 frame_no,
-    gboolean needed)
-{
-  g_autoptr (GError) err = NULL;
-  gfloat dx = 0, dy = 0;
-  gboolean cut = FALSE;
-
-  if (!needed) {
-    self->motion_stale = TRUE;
-    self->cur_motion.frame = frame_no;
-    self->history[frame_no % MOTION_HISTORY] = self->cur_motion;
-    return;
-  }
-  if (self->motion_stale) {
-    /* Its last frame is not the previous one: start afresh */
-    spp_video_proposals_reset (self->motion);
-    self->motion_stale = FALSE;
-  }
-  spp_video_proposals_update (self->motion, img, FALSE, NULL, NULL, &err);
-  if (err)
-    GST_DEBUG_OBJECT (self, "motion: %s", err->message);
-  else
-    cut = spp_video_proposals_get_motion (self->motion, &dx, &dy);
-  if (frame_no == 0)
-    cut = FALSE;
-  if (cut)
-    self->cur_motion.cut_epoch++;
-  if (isfinite (dx) && isfinite (dy)) {
-    self->cur_motion.x += dx;
-    self->cur_motion.y += dy;
-  }
-  self->cur_motion.frame = frame_no;
-  self->history[frame_no % MOTION_HISTORY] = self->cur_motion;
-}
 
 static gboolean
 is_late (GstSppDetect * self, GstBuffer * buf)
@@ -807,6 +419,7 @@ gst_spp_detect_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
   GstVideoFrame frame;
   SppImage img;
   GError *err = NULL;
+  g_autoptr (GError) motion_err = NULL;
 
   /* A gap has no picture to look at; it still counts as a frame */
   if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP) &&
@@ -825,31 +438,27 @@ gst_spp_detect_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     return GST_FLOW_ERROR;
   }
   frame_to_image (&frame, &img);
-  update_motion (self, &img, frame_no, async || interval > 1);
+  /* Motion is only needed to shift results onto later frames: with
+   * inference on every frame (sync) it is skipped, a few ms per frame */
+  spp_propagator_update_motion (self->propagator, &img, frame_no,
+      async || interval > 1, &motion_err);
+  if (motion_err)
+    GST_DEBUG_OBJECT (self, "motion: %s", motion_err->message);
 
   if (async) {
-    g_mutex_lock (&self->async_lock);
-    err = g_steal_pointer (&self->worker_error);
-    g_mutex_unlock (&self->async_lock);
+    err = spp_detect_worker_take_error (self->worker);
     if (!err)
-      offer_frame (self, &frame, frame_no);
+      spp_detect_worker_offer (self->worker, &self->info, &frame, frame_no);
   } else if (frame_no >= self->next_infer) {
-    gboolean have_results;
-
-    g_mutex_lock (&self->results_lock);
-    have_results = self->have_results;
-    g_mutex_unlock (&self->results_lock);
-    if (have_results && self->qos_deferrals < MAX_QOS_DEFERRALS &&
-        is_late (self, buf)) {
+    if (spp_propagator_has_results (self->propagator) &&
+        self->qos_deferrals < MAX_QOS_DEFERRALS && is_late (self, buf)) {
       /* Too late to be shown anyway: spend no time on it, try the next */
       self->qos_deferrals++;
       GST_DEBUG_OBJECT (self, "frame %" G_GUINT64_FORMAT " late, inference "
           "deferred", frame_no);
     } else {
-      g_mutex_lock (&self->detect_lock);
-      if (run_inference (self, &img, frame_no, &err))
+      if (run_inference_locked (self, &img, frame_no, &err))
         self->next_infer = frame_no + interval;
-      g_mutex_unlock (&self->detect_lock);
       self->qos_deferrals = 0;
     }
   }
@@ -874,14 +483,12 @@ gst_spp_detect_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
 static void
 forget_stream (GstSppDetect * self)
 {
-  g_mutex_lock (&self->results_lock);
-  self->have_results = FALSE;
-  g_mutex_unlock (&self->results_lock);
+  if (self->propagator)
+    spp_propagator_forget (self->propagator);
   g_mutex_lock (&self->detect_lock);
-  if (self->video_props)
-    spp_video_proposals_reset (self->video_props);
+  if (self->engine)
+    spp_detect_engine_reset_proposals (self->engine);
   g_mutex_unlock (&self->detect_lock);
-  self->motion_stale = TRUE;
   self->next_infer = self->frame_count;
 }
 
@@ -992,15 +599,14 @@ gst_spp_detect_start (GstBaseTransform * trans)
   GstSppDetect *self = GST_SPP_DETECT (trans);
   g_autofree gchar *path = NULL;
   g_autoptr (GError) err = NULL;
-  SppProposalParams params;
-  Engine *eng;
+  SppDetectModel *model;
 
   GST_OBJECT_LOCK (self);
   path = resolve_model_path (self->model_path);
   GST_OBJECT_UNLOCK (self);
 
-  eng = engine_new (path, &err);
-  if (!eng) {
+  model = spp_detect_model_load (path, &err);
+  if (!model) {
     if (!g_file_test (path, G_FILE_TEST_EXISTS))
       GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
           ("Model file \"%s\" not found.", path), ("%s", err->message));
@@ -1010,143 +616,60 @@ gst_spp_detect_start (GstBaseTransform * trans)
           ("%s", err->message));
     return FALSE;
   }
-  GST_INFO_OBJECT (self, "model %s: %u classes", path, eng->n_classes);
-  GST_OBJECT_LOCK (self);
-  g_free (self->active_model);
-  self->active_model = g_strdup (path);
-  GST_OBJECT_UNLOCK (self);
 
   g_mutex_lock (&self->detect_lock);
-  self->engine = eng;
-  self->applied_gen = 0;        /* settings_gen starts at 1: apply once */
+  self->engine = spp_detect_engine_new (model, post_settings_warning, self);
+  GST_INFO_OBJECT (self, "model %s: %u classes", path,
+      spp_detect_engine_get_n_classes (self->engine));
   g_mutex_unlock (&self->detect_lock);
 
-  spp_proposal_params_init (&params);
-  self->motion = spp_video_proposals_new (&params, 1);
-  self->motion_stale = FALSE;
-  memset (&self->cur_motion, 0, sizeof (self->cur_motion));
-  for (guint i = 0; i < MOTION_HISTORY; i++)
-    self->history[i].frame = G_MAXUINT64;       /* matches no frame */
+  self->propagator = spp_propagator_new (self);
   self->frame_count = 0;
   self->next_infer = 0;
   self->qos_deferrals = 0;
-  g_atomic_int_set (&self->ema_us, 0);
-  g_mutex_lock (&self->results_lock);
-  g_array_set_size (self->results, 0);
-  self->have_results = FALSE;
-  g_mutex_unlock (&self->results_lock);
 
   GST_OBJECT_LOCK (self);
+  g_free (self->active_model);
+  self->active_model = g_strdup (path);
+  self->loader = spp_model_loader_new (model_loaded, self);
   self->earliest_time = GST_CLOCK_TIME_NONE;
   self->latency = 0;
   self->started = TRUE;
   GST_OBJECT_UNLOCK (self);
 
-  self->worker = g_thread_new ("sppdetect-worker", worker_main, self);
+  self->worker = spp_detect_worker_new (worker_infer, self);
   return TRUE;
+}
+
+/* What start() set up; the worker first, as it uses all the rest */
+static void
+gst_spp_detect_clear (GstSppDetect * self)
+{
+  SppModelLoader *loader;
+
+  g_clear_pointer (&self->worker, spp_detect_worker_free);
+
+  GST_OBJECT_LOCK (self);
+  self->started = FALSE;
+  loader = g_steal_pointer (&self->loader);
+  GST_OBJECT_UNLOCK (self);
+  /* Without the object lock: a load that ends meanwhile reports under it */
+  spp_model_loader_free (loader);
+
+  g_mutex_lock (&self->detect_lock);
+  g_clear_pointer (&self->engine, spp_detect_engine_free);
+  g_mutex_unlock (&self->detect_lock);
+  g_clear_pointer (&self->propagator, spp_propagator_free);
 }
 
 static gboolean
 gst_spp_detect_stop (GstBaseTransform * trans)
 {
   GstSppDetect *self = GST_SPP_DETECT (trans);
-  Engine *pending;
 
-  stop_worker (self);
-
-  GST_OBJECT_LOCK (self);
-  self->started = FALSE;
-  /* A loader still running would install into a stopped element */
-  while (self->loader_running)
-    g_cond_wait (&self->loader_cond, GST_OBJECT_GET_LOCK (self));
-  pending = g_steal_pointer (&self->pending_engine);
-  GST_OBJECT_UNLOCK (self);
-  engine_free (pending);
-
-  g_mutex_lock (&self->detect_lock);
-  g_clear_pointer (&self->engine, engine_free);
-  g_clear_pointer (&self->video_props, spp_video_proposals_free);
-  g_mutex_unlock (&self->detect_lock);
-  g_clear_pointer (&self->motion, spp_video_proposals_free);
+  gst_spp_detect_clear (self);
   gst_video_info_init (&self->info);
   return TRUE;
-}
-
-/* ---- Model swap while running ---- */
-
-static gpointer
-loader_main (gpointer data)
-{
-  GstSppDetect *self = data;
-  g_autofree gchar *path = NULL;
-
-  for (;;) {
-    g_autoptr (GError) err = NULL;
-    g_autofree gchar *want = NULL;
-    Engine *eng;
-
-    GST_OBJECT_LOCK (self);
-    g_free (path);
-    path = resolve_model_path (self->model_path);
-    GST_OBJECT_UNLOCK (self);
-
-    eng = engine_new (path, &err);
-
-    GST_OBJECT_LOCK (self);
-    want = resolve_model_path (self->model_path);
-    if (g_strcmp0 (want, path) != 0 && self->started) {
-      /* Changed again while loading: load the newest instead */
-      GST_OBJECT_UNLOCK (self);
-      engine_free (eng);
-      continue;
-    }
-    if (eng && self->started) {
-      Engine *old = g_steal_pointer (&self->pending_engine);
-      self->pending_engine = eng;
-      eng = NULL;
-      g_free (self->active_model);
-      self->active_model = g_strdup (path);
-      self->loader_running = FALSE;
-      g_cond_broadcast (&self->loader_cond);
-      GST_OBJECT_UNLOCK (self);
-      engine_free (old);
-      GST_INFO_OBJECT (self, "model %s loaded; used from the next frame",
-          path);
-    } else {
-      gboolean reverted = FALSE;
-
-      if (err && self->started) {
-        /* Keep running on the old model, and say so in "model" too */
-        g_free (self->model_path);
-        self->model_path = g_strdup (self->active_model);
-        reverted = TRUE;
-      }
-      self->loader_running = FALSE;
-      g_cond_broadcast (&self->loader_cond);
-      GST_OBJECT_UNLOCK (self);
-      engine_free (eng);
-      if (err) {
-        GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
-            ("Could not load model \"%s\": %s; keeping the previous model.",
-                path, err->message), ("%s", err->message));
-      }
-      if (reverted)
-        g_object_notify (G_OBJECT (self), "model");
-    }
-    break;
-  }
-  gst_object_unref (self);
-  return NULL;
-}
-
-static void
-start_loader_locked (GstSppDetect * self)
-{
-  if (self->loader_running)
-    return;                     /* it reloads the newest path when done */
-  self->loader_running = TRUE;
-  g_thread_unref (g_thread_new ("sppdetect-load", loader_main,
-          gst_object_ref (self)));
 }
 
 /* ---- Properties ---- */
@@ -1181,15 +704,18 @@ gst_spp_detect_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstSppDetect *self = GST_SPP_DETECT (object);
-  Settings *s = &self->settings;
+  SppDetectSettings *s = &self->settings;
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_MODEL:
       g_free (self->model_path);
       self->model_path = g_value_dup_string (value);
-      if (self->started)
-        start_loader_locked (self);
+      if (self->started) {
+        g_autofree gchar *path = resolve_model_path (self->model_path);
+
+        spp_model_loader_request (self->loader, path);
+      }
       break;
     case PROP_THRESHOLD:
       s->threshold = g_value_get_double (value);
@@ -1198,11 +724,11 @@ gst_spp_detect_set_property (GObject * object, guint prop_id,
       s->nms_threshold = g_value_get_double (value);
       break;
     case PROP_SCALES:{
-      guint scales[MAX_SCALES], n;
+      guint scales[SPP_DETECT_MAX_SCALES], n;
       g_autoptr (GError) why = NULL;
       const gchar *str = g_value_get_string (value);
 
-      if (!spp_scales_parse (str, scales, MAX_SCALES, &n, &why)) {
+      if (!spp_scales_parse (str, scales, SPP_DETECT_MAX_SCALES, &n, &why)) {
         GST_WARNING_OBJECT (self, "%s; keeping the previous value",
             why->message);
         break;
@@ -1251,7 +777,7 @@ gst_spp_detect_set_property (GObject * object, guint prop_id,
 }
 
 static gchar *
-scales_to_string (const Settings * s)
+scales_to_string (const SppDetectSettings * s)
 {
   GString *str;
 
@@ -1268,7 +794,7 @@ gst_spp_detect_get_property (GObject * object, guint prop_id, GValue * value,
     GParamSpec * pspec)
 {
   GstSppDetect *self = GST_SPP_DETECT (object);
-  Settings *s = &self->settings;
+  SppDetectSettings *s = &self->settings;
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
@@ -1321,23 +847,11 @@ gst_spp_detect_finalize (GObject * object)
 {
   GstSppDetect *self = GST_SPP_DETECT (object);
 
-  stop_worker (self);
-  engine_free (self->pending_engine);
-  engine_free (self->engine);
-  if (self->video_props)
-    spp_video_proposals_free (self->video_props);
-  if (self->motion)
-    spp_video_proposals_free (self->motion);
+  gst_spp_detect_clear (self);
   g_free (self->model_path);
   g_free (self->active_model);
-  settings_clear (&self->settings);
-  settings_clear (&self->applied);
-  g_array_unref (self->results);
+  spp_detect_settings_clear (&self->settings);
   g_mutex_clear (&self->detect_lock);
-  g_mutex_clear (&self->results_lock);
-  g_mutex_clear (&self->async_lock);
-  g_cond_clear (&self->async_cond);
-  g_cond_clear (&self->loader_cond);
   G_OBJECT_CLASS (gst_spp_detect_parent_class)->finalize (object);
 }
 
@@ -1451,7 +965,7 @@ gst_spp_detect_class_init (GstSppDetectClass * klass)
 static void
 gst_spp_detect_init (GstSppDetect * self)
 {
-  Settings *s = &self->settings;
+  SppDetectSettings *s = &self->settings;
 
   s->threshold = DEFAULT_THRESHOLD;
   s->nms_threshold = DEFAULT_NMS_THRESHOLD;
@@ -1467,11 +981,6 @@ gst_spp_detect_init (GstSppDetect * self)
   self->model_path = g_strdup (DEFAULT_MODEL);
 
   g_mutex_init (&self->detect_lock);
-  g_mutex_init (&self->results_lock);
-  g_mutex_init (&self->async_lock);
-  g_cond_init (&self->async_cond);
-  g_cond_init (&self->loader_cond);
-  self->results = g_array_new (FALSE, FALSE, sizeof (Det));
   self->earliest_time = GST_CLOCK_TIME_NONE;
   gst_video_info_init (&self->info);
 

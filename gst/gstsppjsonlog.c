@@ -1,3 +1,20 @@
+/**
+ * SECTION:element-sppjsonlog
+ * @title: sppjsonlog
+ *
+ * Appends one JSON line per video frame to a file, describing the frame's
+ * #GstVideoRegionOfInterestMeta in DL Streamer gvametaconvert's schema
+ * (docs/elements.md). Buffers pass through unchanged; ROI metas from any
+ * producer are logged.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 -e filesrc location=vtest.avi ! decodebin ! videoconvert ! \
+ *     video/x-raw,format=I420 ! sppdetect ! \
+ *     sppjsonlog location=vtest.jsonl ! fakesink
+ * ]| Writes the detections of every frame to vtest.jsonl.
+ */
+
 /* sppjsonlog: a passthrough element that appends one JSON line per frame
  * to a file, in DL Streamer gvametaconvert's schema (docs/elements.md):
  *
@@ -119,6 +136,14 @@ append_key (GString * s, const gchar * key)
   g_string_append (s, "\":");
 }
 
+/* A key after an earlier member of the same object */
+static void
+append_next_key (GString * s, const gchar * key)
+{
+  g_string_append_c (s, ',');
+  append_key (s, key);
+}
+
 /* sppdetect writes source-frame as guint64; accept any integer type */
 static gboolean
 get_frame_number (const GstStructure * s, const gchar * field, gint64 * out)
@@ -168,7 +193,8 @@ append_object (GstSppJsonLog * self, GString * s,
     gint i;
     gint64 src;
 
-    g_string_append (s, ",\"detection\":{\"bounding_box\":{");
+    append_next_key (s, SPP_META_DETECTION);
+    g_string_append (s, "{\"bounding_box\":{");
     for (guint k = 0; k < 4; k++) {
       if (!gst_structure_get_double (det, edges[k], &d))
         d = fallback[k];
@@ -179,13 +205,15 @@ append_object (GstSppJsonLog * self, GString * s,
     }
     g_string_append_c (s, '}');
     if (gst_structure_get_double (det, SPP_META_CONFIDENCE, &d)) {
-      g_string_append (s, ",\"confidence\":");
+      append_next_key (s, SPP_META_CONFIDENCE);
       append_double (s, d);
     }
-    if (gst_structure_get_int (det, SPP_META_LABEL_ID, &i))
-      g_string_append_printf (s, ",\"label_id\":%d", i);
+    if (gst_structure_get_int (det, SPP_META_LABEL_ID, &i)) {
+      append_next_key (s, SPP_META_LABEL_ID);
+      g_string_append_printf (s, "%d", i);
+    }
     label = gst_structure_get_string (det, SPP_META_LABEL);
-    g_string_append (s, ",\"label\":");
+    append_next_key (s, SPP_META_LABEL);
     append_string (s, label ? label : roi_type);
     g_string_append_c (s, '}');
 
@@ -193,8 +221,8 @@ append_object (GstSppJsonLog * self, GString * s,
     if (get_frame_number (det, SPP_META_SOURCE_FRAME, &src))
       g_string_append_printf (s, ",\"source_frame\":%" G_GINT64_FORMAT, src);
   }
-  g_string_append_printf (s, ",\"propagated\":%s}",
-      propagated ? "true" : "false");
+  append_next_key (s, SPP_META_PROPAGATED);
+  g_string_append (s, propagated ? "true}" : "false}");
 }
 
 /* Writes all of @len bytes; normally one write() call. */

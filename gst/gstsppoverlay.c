@@ -1,3 +1,20 @@
+/**
+ * SECTION:element-sppoverlay
+ * @title: sppoverlay
+ *
+ * Draws the #GstVideoRegionOfInterestMeta boxes of each frame in place: an
+ * outline and a "label confidence" tag, coloured by class. It reads ROI
+ * metas from any producer (sppdetect, DL Streamer's gvadetect, your own
+ * code); frames without them pass untouched (docs/elements.md).
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 -e filesrc location=vtest.avi ! decodebin ! videoconvert ! \
+ *     video/x-raw,format=I420 ! sppdetect ! sppoverlay thickness=3 ! \
+ *     videoconvert ! autovideosink
+ * ]| Shows the detections of sppdetect with 3-pixel outlines.
+ */
+
 /* sppoverlay: draws each GstVideoRegionOfInterestMeta of a frame as a
  * 2-pixel outline plus a "label confidence" tag, in place.
  *
