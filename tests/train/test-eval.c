@@ -1,4 +1,4 @@
-/* The evaluator (src/eval.c) against AP values worked out by hand. */
+/* The evaluator (src/train/eval.c) against AP values worked out by hand. */
 #include "spp/eval.h"
 
 #include <math.h>
