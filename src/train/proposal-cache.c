@@ -57,8 +57,9 @@ spp_proposal_cache_read (const char *path, const SppProposalParams *params,
     guint32 v = get_u32 (data, i);
     if (v != header[i].expected) {
       g_set_error (error, SPP_ERROR, SPP_ERROR_FORMAT,
-                   "%s: %s is %u, expected %u", path, header[i].field, v,
-                   header[i].expected);
+                   i == 0 ? "%s: %s is 0x%08x, expected 0x%08x (\"SPPP\")"
+                          : "%s: %s is %u, expected %u",
+                   path, header[i].field, v, header[i].expected);
       return NULL;
     }
   }

@@ -48,6 +48,15 @@ spp_test_vector (const char *group, const char *key, gsize *n)
   return v;
 }
 
+double
+spp_test_scalar (const char *group, const char *key)
+{
+  gsize n;
+  g_autofree double *v = spp_test_vector (group, key, &n);
+  g_assert_cmpuint (n, ==, 1);
+  return v[0];
+}
+
 float *
 spp_test_vector_f (const char *group, const char *key, gsize *n)
 {

@@ -19,6 +19,8 @@ void spp_test_assert_close_f (const char *what, const float *got,
 /* The numbers of @key in [@group] of vectors.ini (*@n of them; fails the
  * test when absent). Free with g_free(). */
 double *spp_test_vector (const char *group, const char *key, gsize *n);
+/* The one number of @key in [@group]. */
+double spp_test_scalar (const char *group, const char *key);
 /* The same as floats, for inputs. */
 float *spp_test_vector_f (const char *group, const char *key, gsize *n);
 
