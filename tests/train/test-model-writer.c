@@ -318,6 +318,34 @@ test_broken_files (void)
   g_assert_nonnull (strstr (error->message, "the model written is invalid"));
 }
 
+/* Dims whose product overflows 64 bits (65536^4 = 2^64, which would
+ * wrap to 0 floats) are refused as they are read. */
+static void
+test_overflowing_dims (void)
+{
+  g_autoptr (GBytes) in = data_bytes ("tiny.sppm");
+  gsize len;
+  const guint8 *good = g_bytes_get_data (in, &len);
+  g_autofree guint8 *bad = g_memdup2 (good, len);
+  const char name[] = "conv1.weight";
+  guint8 *at = memmem (bad, len, name, strlen (name));
+  g_assert_nonnull (at);
+  guint32 n_dims;
+  memcpy (&n_dims, at + strlen (name), 4);
+  g_assert_cmpuint (GUINT32_FROM_LE (n_dims), ==, 4);
+  for (int d = 0; d < 4; d++) {
+    guint32 v = GUINT32_TO_LE (65536);
+    memcpy (at + strlen (name) + 4 + 4 * d, &v, 4);
+  }
+  g_autoptr (GBytes) b = g_bytes_new_static (bad, len);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SppModelFile) f = spp_model_file_new (b, "huge", &error);
+  g_assert_null (f);
+  g_assert_error (error, SPP_ERROR, SPP_ERROR_FORMAT);
+  g_assert_nonnull (strstr (error->message, "huge: tensor 0: dim 0 is "
+                                            "65536"));
+}
+
 /* Every byte of tiny.sppm's header and tables set to 0xff, then 0x00,
  * one at a time: parsing and writing either succeed or fail with
  * FORMAT; under ASan nothing reads or writes out of bounds. */
@@ -362,6 +390,7 @@ main (int argc, char **argv)
   g_test_add_func ("/model-writer/head-read", test_head_read);
   g_test_add_func ("/model-writer/edits", test_edits);
   g_test_add_func ("/model-writer/broken-files", test_broken_files);
+  g_test_add_func ("/model-writer/overflowing-dims", test_overflowing_dims);
   g_test_add_func ("/model-writer/hostile-bytes", test_hostile_bytes);
   return g_test_run ();
 }

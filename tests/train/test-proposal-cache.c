@@ -162,6 +162,18 @@ test_truncated (Fixture *f, gconstpointer data)
   truncate_to (f, 28 + 16 + 7);
   expect_error (f, 160, SPP_ERROR_FORMAT,
                 NEEDLES ("51 bytes", "expected 60 for n = 2"));
+  /* Bytes after the last box are not a cache of n boxes either. */
+  write_two (f);
+  {
+    g_autofree char *d = NULL;
+    gsize len;
+    g_assert_true (g_file_get_contents (f->path, &d, &len, NULL));
+    g_autofree char *longer = g_malloc0 (len + 1);
+    memcpy (longer, d, len);
+    g_assert_true (g_file_set_contents (f->path, longer, len + 1, NULL));
+  }
+  expect_error (f, 160, SPP_ERROR_FORMAT,
+                NEEDLES ("61 bytes", "expected 60 for n = 2"));
   write_two (f);
   truncate_to (f, 0);
   expect_error (f, 160, SPP_ERROR_FORMAT,
