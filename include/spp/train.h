@@ -83,8 +83,9 @@ SPP_API void spp_train_params_init (SppTrainParams *params);
  *   are added or decoded in.
  * @boxes: (array length=n_boxes): its ground-truth boxes in frame pixels.
  * @classes: (array length=n_boxes): each box's class, 0-based as the
- *   labels, or -1 for an object of no trained class (a window, never a
- *   positive nor a negative of any class).
+ *   labels, or -1 (as is any value out of range) for an object of no
+ *   trained class: it is no positive, and windows on it may be
+ *   negatives.
  * @n_boxes: their number.
  * @validation: %TRUE for a validation image, used only to calibrate.
  *

@@ -98,7 +98,8 @@ image_windows (SppTrainer *t, guint index, const SppImage *frame,
     return NULL;
   const guint n_gt = im->n_boxes;
   SppBox *boxes = g_new (SppBox, MAX (n_gt + im->n_props, 1));
-  memcpy (boxes, im->boxes, n_gt * sizeof (SppBox));
+  if (n_gt)
+    memcpy (boxes, im->boxes, n_gt * sizeof (SppBox));
   *n_props = 0;
   for (guint i = 0; i < im->n_props; i++) {
     SppBox b = im->props[i];

@@ -55,7 +55,7 @@ typedef struct {
 struct _SppTrainer {
   SppTrainParams p; /* its pointers are to the copies below */
   guint *scales;
-  char *cache_dir, *data_name, *model_path;
+  char *cache_dir, *data_name;
   char **labels;
   guint K;
   GArray *images; /* Image */

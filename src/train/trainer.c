@@ -116,7 +116,6 @@ spp_trainer_new (const char *model_path, const char *const *labels,
   }
   g_autoptr (SppTrainer) t = g_new0 (SppTrainer, 1);
   t->p = *params;
-  t->model_path = g_strdup (model_path);
   t->labels = g_strdupv ((char **) labels);
   t->K = g_strv_length (t->labels);
   if (params->scales && params->n_scales)
@@ -139,8 +138,12 @@ spp_trainer_new (const char *model_path, const char *const *labels,
   g_autoptr (GMappedFile) mf = g_file_test (model_path, G_FILE_TEST_IS_DIR)
       ? NULL : g_mapped_file_new (model_path, FALSE, &err);
   if (mf == NULL) {
-    g_set_error (error, SPP_ERROR, SPP_ERROR_IO, "cannot open model: %s",
-                 err ? err->message : "is a directory");
+    if (err)
+      g_set_error (error, SPP_ERROR, SPP_ERROR_IO, "cannot open model: %s",
+                   err->message);
+    else
+      g_set_error (error, SPP_ERROR, SPP_ERROR_IO, "%s: is a directory, not "
+                   "a model file", model_path);
     return NULL;
   }
   g_autoptr (GBytes) bytes = g_mapped_file_get_bytes (mf);
@@ -200,7 +203,6 @@ spp_trainer_free (SppTrainer *t)
   g_free (t->scales);
   g_free (t->cache_dir);
   g_free (t->data_name);
-  g_free (t->model_path);
   g_strfreev (t->labels);
   g_free (t);
 }
