@@ -4,6 +4,8 @@
 #include "ridge-private.h"
 #include "train-test.h"
 
+#include <math.h>
+
 static void
 test_numpy (void)
 {
@@ -53,11 +55,43 @@ test_hand (void)
   spp_test_assert_close_f ("b", b, shrunk_b, 4, 1e-5, 0);
 }
 
+/* The comparison every training test uses fails on NaN and infinity
+ * on either side, however loose the tolerance. */
+typedef struct {
+  float got;
+  double want;
+  const char *message;
+} NotFinite;
+
+static const NotFinite not_finite[] = {
+  { NAN, 0, "*v[0]: got nan, want 0 *" },
+  { 0, NAN, "*v[0]: got 0, want nan *" },
+  { INFINITY, 0, "*v[0]: got inf, want 0 *" },
+  { 0, -INFINITY, "*v[0]: got 0, want -inf *" },
+};
+
+static void
+test_compare_not_finite (gconstpointer data)
+{
+  const NotFinite *c = data;
+  if (g_test_subprocess ()) {
+    spp_test_assert_close_f ("v", &c->got, &c->want, 1, 1e30, 1e30);
+    return;
+  }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr (c->message);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ridge/numpy", test_numpy);
   g_test_add_func ("/ridge/hand", test_hand);
+  for (guint i = 0; i < G_N_ELEMENTS (not_finite); i++) {
+    g_autofree char *path = g_strdup_printf ("/compare/not-finite/%u", i);
+    g_test_add_data_func (path, &not_finite[i], test_compare_not_finite);
+  }
   return g_test_run ();
 }
