@@ -11,3 +11,5 @@
 #include "spp/proposals.h"
 #include "spp/video-proposals.h"
 #include "spp/detector.h"
+#include "spp/eval.h"
+#include "spp/train.h"

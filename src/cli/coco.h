@@ -58,25 +58,6 @@ gboolean spp_coco_foreach_image (const SppCoco *coco, const char *images_root,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SppCoco, spp_coco_free)
 
-/* Shared by `spp train` (validation) and `spp eval` (eval.c): runs
- * selective search and @detector on the images @indices and returns
- * every detection as SppCliDetection (image = index into coco->images;
- * label pointers are the model's). Progress goes to stderr prefixed by
- * @what when it is not NULL. */
-#include "spp/detector.h"
-#include "spp/proposals.h"
-
-typedef struct {
-  guint image;
-  SppDetection det;
-} SppCliDetection;
-
-GArray *spp_cli_detect_images (const SppCoco *coco, const char *images_root,
-                               const guint *indices, guint n_indices,
-                               SppDetector *detector,
-                               const SppProposalParams *params,
-                               const char *what, GError **error);
-
 /* Progress on stderr at most every 2 s: "what: done/total, s/image, ETA". */
 typedef struct {
   const char *what;

@@ -1,5 +1,5 @@
 /* spp eval: VOC-style AP of a model on COCO-annotated images (the
- * evaluator itself is the library's, src/eval.c). */
+ * evaluator itself is the library's, include/spp/eval.h). */
 #include "cli.h"
 #include "coco.h"
 
@@ -9,6 +9,11 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+typedef struct {
+  guint image; /* index into coco->images */
+  SppDetection det;
+} Detection;
 
 typedef struct {
   const SppCoco *coco;
@@ -32,23 +37,23 @@ detect_one (guint index, const SppImage *frame, gpointer user_data,
                                &n_dets, error))
     return FALSE;
   for (guint i = 0; i < n_dets; i++) {
-    SppCliDetection d = { index, dets[i] };
+    Detection d = { index, dets[i] };
     g_array_append_val (r->out, d);
   }
   spp_cli_progress_step (&r->progress);
   return TRUE;
 }
 
-GArray *
-spp_cli_detect_images (const SppCoco *coco, const char *images_root,
-                       const guint *indices, guint n, SppDetector *detector,
-                       const SppProposalParams *params, const char *what,
-                       GError **error)
+/* Selective search and @detector on the images @indices: every
+ * detection, as Detection (label pointers are the model's). */
+static GArray *
+detect_images (const SppCoco *coco, const char *images_root,
+               const guint *indices, guint n, SppDetector *detector,
+               const SppProposalParams *params, GError **error)
 {
-  g_autoptr (GArray) out = g_array_new (FALSE, FALSE,
-                                        sizeof (SppCliDetection));
+  g_autoptr (GArray) out = g_array_new (FALSE, FALSE, sizeof (Detection));
   DetectRun r = { coco, detector, params, out, { 0 } };
-  spp_cli_progress_start (&r.progress, what, n);
+  spp_cli_progress_start (&r.progress, "spp eval", n);
   if (!spp_coco_foreach_image (coco, images_root, indices, n, detect_one, &r,
                                error))
     return NULL;
@@ -173,8 +178,8 @@ spp_cli_eval (int argc, char **argv)
     return 1;
   }
   gint64 t0 = g_get_monotonic_time ();
-  g_autoptr (GArray) dets = spp_cli_detect_images (
-      coco, root, (guint *) sel->data, sel->len, det, &pp, "spp eval", &error);
+  g_autoptr (GArray) dets = detect_images (coco, root, (guint *) sel->data,
+                                           sel->len, det, &pp, &error);
   if (dets == NULL) {
     fprintf (stderr, "spp eval: %s\n", error->message);
     return 1;
@@ -182,7 +187,7 @@ spp_cli_eval (int argc, char **argv)
   double seconds = (g_get_monotonic_time () - t0) / 1e6;
   g_autofree guint *n_dets = g_new0 (guint, MAX (K, 1));
   for (guint i = 0; i < dets->len; i++) {
-    const SppCliDetection *d = &g_array_index (dets, SppCliDetection, i);
+    const Detection *d = &g_array_index (dets, Detection, i);
     spp_evaluator_add_detection (ev, d->image, d->det.label_id, &d->det.box,
                                  d->det.confidence);
     n_dets[d->det.label_id]++;

@@ -1,7 +1,9 @@
-/* The .sppm loader. Every read goes through Reader, which checks the
- * remaining length first; every count is checked against a limit and
- * against the bytes left before anything is allocated. */
+/* The .sppm loader. Every read goes through SppFormatReader (shared with
+ * the writer), which checks the remaining length first; every count is
+ * checked against a limit and against the bytes left before anything is
+ * allocated. */
 #include "model-private.h"
+#include "spp-engine/model-format.h"
 #include "layers-private.h"
 
 #include "spp/pyramid.h"
@@ -11,101 +13,32 @@
 #include <stdarg.h>
 #include <string.h>
 
-#define HEADER_SIZE 40
-#define MAX_KV 4096
-#define MAX_TENSORS 65536
-#define MAX_LAYERS 4096
-#define MAX_STRING 65536
-#define MAX_NAME 256
-#define MAX_ARRAY 65536
+#define HEADER_SIZE SPP_FORMAT_HEADER_SIZE
+#define MAX_KV SPP_FORMAT_MAX_KV
+#define MAX_TENSORS SPP_FORMAT_MAX_TENSORS
+#define MAX_LAYERS SPP_FORMAT_MAX_LAYERS
+#define MAX_STRING SPP_FORMAT_MAX_STRING
+#define MAX_NAME SPP_FORMAT_MAX_NAME
+#define MAX_ARRAY SPP_FORMAT_MAX_ARRAY
 #define MAX_LEVEL 64
 
-enum { T_U32, T_I32, T_F32, T_STR, T_ARR };
-
-typedef struct {
-  const guint8 *data;
-  gsize len, pos;
-  const char *file;
-  GError **error;
-} Reader;
-
-static gboolean
-fail (Reader *r, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
-
-static gboolean
-fail (Reader *r, const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
-  va_end (ap);
-  if (r->error && *r->error == NULL)
-    g_set_error (r->error, SPP_ERROR, SPP_ERROR_FORMAT, "%s: %s", r->file,
-                 msg);
-  return FALSE;
-}
-
-static gboolean
-need (Reader *r, gsize n, const char *what)
-{
-  if (n > r->len - r->pos)
-    return fail (r, "truncated at byte %zu reading %s (%zu bytes needed, "
-                 "%zu left)", r->pos, what, n, r->len - r->pos);
-  return TRUE;
-}
-
-static gboolean
-read_u32 (Reader *r, guint32 *v, const char *what)
-{
-  if (!need (r, 4, what))
-    return FALSE;
-  memcpy (v, r->data + r->pos, 4);
-  *v = GUINT32_FROM_LE (*v);
-  r->pos += 4;
-  return TRUE;
-}
-
-static gboolean
-read_u64 (Reader *r, guint64 *v, const char *what)
-{
-  if (!need (r, 8, what))
-    return FALSE;
-  memcpy (v, r->data + r->pos, 8);
-  *v = GUINT64_FROM_LE (*v);
-  r->pos += 8;
-  return TRUE;
-}
-
-static gboolean
-read_f32 (Reader *r, float *v, const char *what)
-{
-  guint32 u;
-  if (!read_u32 (r, &u, what))
-    return FALSE;
-  memcpy (v, &u, 4);
-  return TRUE;
-}
+enum {
+  T_U32 = SPP_FORMAT_U32,
+  T_I32 = SPP_FORMAT_I32,
+  T_F32 = SPP_FORMAT_F32,
+  T_STR = SPP_FORMAT_STRING,
+  T_ARR = SPP_FORMAT_ARRAY,
+};
 
 /* Returns a newly allocated, NUL-terminated, valid UTF-8 string. */
 static char *
-read_string (Reader *r, guint max, const char *what)
+read_string (SppFormatReader *r, guint max, const char *what)
 {
+  const char *str;
   guint32 n;
-  if (!read_u32 (r, &n, what))
+  if (!spp_format_read_string (r, max, &str, &n, what))
     return NULL;
-  if (n > max) {
-    fail (r, "%s: string length %u over the limit of %u", what, n, max);
-    return NULL;
-  }
-  if (!need (r, n, what))
-    return NULL;
-  const char *s = (const char *) r->data + r->pos;
-  if (memchr (s, 0, n) != NULL || !g_utf8_validate_len (s, n, NULL)) {
-    fail (r, "%s: string is not valid UTF-8 text", what);
-    return NULL;
-  }
-  r->pos += n;
-  return g_strndup (s, n);
+  return g_strndup (str, n);
 }
 
 typedef struct {
@@ -121,17 +54,17 @@ kv_entry_clear (gpointer p)
 }
 
 static gboolean
-skip_scalar (Reader *r, guint32 t, const char *what)
+skip_scalar (SppFormatReader *r, guint32 t, const char *what)
 {
   if (t == T_STR) {
     g_autofree char *s = read_string (r, MAX_STRING, what);
     return s != NULL;
   }
-  return need (r, 4, what) && (r->pos += 4, TRUE);
+  return spp_format_need (r, 4, what) && (r->pos += 4, TRUE);
 }
 
 static gboolean
-read_kvs (Reader *r, guint n, GArray *kvs)
+read_kvs (SppFormatReader *r, guint n, GArray *kvs)
 {
   for (guint i = 0; i < n; i++) {
     KvEntry e = { 0 };
@@ -140,20 +73,20 @@ read_kvs (Reader *r, guint n, GArray *kvs)
       return FALSE;
     g_array_append_val (kvs, e);
     KvEntry *ep = &g_array_index (kvs, KvEntry, kvs->len - 1);
-    if (!read_u32 (r, &ep->type, ep->key))
+    if (!spp_format_read_u32 (r, &ep->type, ep->key))
       return FALSE;
     if (ep->type > T_ARR)
-      return fail (r, "metadata '%s': type %u, expected 0..4", ep->key,
+      return spp_format_fail (r, "metadata '%s': type %u, expected 0..4", ep->key,
                    ep->type);
     if (ep->type == T_ARR) {
-      if (!read_u32 (r, &ep->elem_type, ep->key)
-          || !read_u32 (r, &ep->count, ep->key))
+      if (!spp_format_read_u32 (r, &ep->elem_type, ep->key)
+          || !spp_format_read_u32 (r, &ep->count, ep->key))
         return FALSE;
       if (ep->elem_type > T_STR)
-        return fail (r, "metadata '%s': array element type %u, expected 0..3",
+        return spp_format_fail (r, "metadata '%s': array element type %u, expected 0..3",
                      ep->key, ep->elem_type);
       if (ep->count > MAX_ARRAY)
-        return fail (r, "metadata '%s': %u elements, at most %u", ep->key,
+        return spp_format_fail (r, "metadata '%s': %u elements, at most %u", ep->key,
                      ep->count, MAX_ARRAY);
       ep->value_pos = r->pos;
       for (guint j = 0; j < ep->count; j++)
@@ -179,26 +112,26 @@ kv_find (GArray *kvs, const char *key)
 
 /* Typed getters: absent + optional -> default; wrong type -> error. */
 static gboolean
-kv_u32 (Reader *r, GArray *kvs, const char *key, gboolean required,
+kv_u32 (SppFormatReader *r, GArray *kvs, const char *key, gboolean required,
         guint32 def, guint32 *out)
 {
   const KvEntry *e = kv_find (kvs, key);
   if (e == NULL) {
     if (required)
-      return fail (r, "metadata '%s' is missing", key);
+      return spp_format_fail (r, "metadata '%s' is missing", key);
     *out = def;
     return TRUE;
   }
   if (e->type != T_U32)
-    return fail (r, "metadata '%s' has type %u, expected u32 (0)", key,
+    return spp_format_fail (r, "metadata '%s' has type %u, expected u32 (0)", key,
                  e->type);
-  Reader sub = *r;
+  SppFormatReader sub = *r;
   sub.pos = e->value_pos;
-  return read_u32 (&sub, out, key);
+  return spp_format_read_u32 (&sub, out, key);
 }
 
 static gboolean
-kv_f32 (Reader *r, GArray *kvs, const char *key, float def, float *out)
+kv_f32 (SppFormatReader *r, GArray *kvs, const char *key, float def, float *out)
 {
   const KvEntry *e = kv_find (kvs, key);
   if (e == NULL) {
@@ -206,50 +139,50 @@ kv_f32 (Reader *r, GArray *kvs, const char *key, float def, float *out)
     return TRUE;
   }
   if (e->type != T_F32)
-    return fail (r, "metadata '%s' has type %u, expected f32 (2)", key,
+    return spp_format_fail (r, "metadata '%s' has type %u, expected f32 (2)", key,
                  e->type);
-  Reader sub = *r;
+  SppFormatReader sub = *r;
   sub.pos = e->value_pos;
-  if (!read_f32 (&sub, out, key))
+  if (!spp_format_read_f32 (&sub, out, key))
     return FALSE;
   if (!isfinite (*out))
-    return fail (r, "metadata '%s' is not a finite number", key);
+    return spp_format_fail (r, "metadata '%s' is not a finite number", key);
   return TRUE;
 }
 
 static char *
-kv_str (Reader *r, GArray *kvs, const char *key, gboolean required)
+kv_str (SppFormatReader *r, GArray *kvs, const char *key, gboolean required)
 {
   const KvEntry *e = kv_find (kvs, key);
   if (e == NULL) {
     if (required)
-      fail (r, "metadata '%s' is missing", key);
+      spp_format_fail (r, "metadata '%s' is missing", key);
     return NULL;
   }
   if (e->type != T_STR) {
-    fail (r, "metadata '%s' has type %u, expected string (3)", key, e->type);
+    spp_format_fail (r, "metadata '%s' has type %u, expected string (3)", key, e->type);
     return NULL;
   }
-  Reader sub = *r;
+  SppFormatReader sub = *r;
   sub.pos = e->value_pos;
   return read_string (&sub, MAX_STRING, key);
 }
 
 /* Arrays of u32 or f32: *out is newly allocated with *n elements. */
 static gboolean
-kv_array (Reader *r, GArray *kvs, const char *key, guint32 elem_type,
+kv_array (SppFormatReader *r, GArray *kvs, const char *key, guint32 elem_type,
           gboolean required, void **out, guint *n)
 {
   const KvEntry *e = kv_find (kvs, key);
   *out = NULL;
   *n = 0;
   if (e == NULL)
-    return required ? fail (r, "metadata '%s' is missing", key) : TRUE;
+    return required ? spp_format_fail (r, "metadata '%s' is missing", key) : TRUE;
   if (e->type != T_ARR || e->elem_type != elem_type)
-    return fail (r, "metadata '%s' must be an array of %s", key,
+    return spp_format_fail (r, "metadata '%s' must be an array of %s", key,
                  elem_type == T_U32 ? "u32" : elem_type == T_F32 ? "f32"
                                                                  : "strings");
-  Reader sub = *r;
+  SppFormatReader sub = *r;
   sub.pos = e->value_pos;
   if (elem_type == T_STR) {
     char **v = g_new0 (char *, e->count + 1);
@@ -264,7 +197,7 @@ kv_array (Reader *r, GArray *kvs, const char *key, guint32 elem_type,
   } else {
     guint32 *v = g_new0 (guint32, MAX (e->count, 1));
     for (guint i = 0; i < e->count; i++)
-      if (!read_u32 (&sub, &v[i], key)) {
+      if (!spp_format_read_u32 (&sub, &v[i], key)) {
         g_free (v);
         return FALSE;
       }
@@ -274,7 +207,7 @@ kv_array (Reader *r, GArray *kvs, const char *key, guint32 elem_type,
         memcpy (&f, &v[i], 4);
         if (!isfinite (f)) {
           g_free (v);
-          return fail (r, "metadata '%s'[%u] is not a finite number", key, i);
+          return spp_format_fail (r, "metadata '%s'[%u] is not a finite number", key, i);
         }
       }
     *out = v;
@@ -304,7 +237,7 @@ spp_model_get_layer_weights (SppModel *m, guint layer)
 
 /* spp-engine/model.h: the metadata, for the other parts' sections. */
 struct _SppModelMeta {
-  Reader *r;
+  SppFormatReader *r;
   GArray *kvs;
 };
 
@@ -353,7 +286,7 @@ spp_model_meta_fail (SppModelMeta *meta, const char *fmt, ...)
   va_start (ap, fmt);
   g_autofree char *msg = g_strdup_vprintf (fmt, ap);
   va_end (ap);
-  return fail (meta->r, "%s", msg);
+  return spp_format_fail (meta->r, "%s", msg);
 }
 
 gpointer
@@ -425,7 +358,7 @@ spp_model_find_tensor (const SppModel *m, const char *name)
 }
 
 static gboolean
-read_tensors (Reader *r, SppModel *m, guint64 data_offset)
+read_tensors (SppFormatReader *r, SppModel *m, guint64 data_offset)
 {
   m->tensor_names = g_new0 (char *, MAX (m->n_tensors, 1));
   m->tensors = g_new0 (SppTensor, MAX (m->n_tensors, 1));
@@ -436,30 +369,30 @@ read_tensors (Reader *r, SppModel *m, guint64 data_offset)
     if (name == NULL)
       return FALSE;
     m->tensor_names[i] = name;
-    if (!read_u32 (r, &n_dims, name))
+    if (!spp_format_read_u32 (r, &n_dims, name))
       return FALSE;
     if (n_dims < 1 || n_dims > 4)
-      return fail (r, "tensor '%s' has %u dims, expected 1..4", name, n_dims);
+      return spp_format_fail (r, "tensor '%s' has %u dims, expected 1..4", name, n_dims);
     for (guint d = 0; d < n_dims; d++) {
-      if (!read_u32 (r, &dims[d], name))
+      if (!spp_format_read_u32 (r, &dims[d], name))
         return FALSE;
       if (dims[d] < 1 || dims[d] > (1u << 30))
-        return fail (r, "tensor '%s' dim %u is %u, expected 1..2^30", name, d,
+        return spp_format_fail (r, "tensor '%s' dim %u is %u, expected 1..2^30", name, d,
                      dims[d]);
       elems *= dims[d];
       if (elems > SPP_TENSOR_MAX_ELEMS)
-        return fail (r, "tensor '%s' has over 2^30 elements", name);
+        return spp_format_fail (r, "tensor '%s' has over 2^30 elements", name);
     }
-    if (!read_u32 (r, &dtype, name) || !read_u64 (r, &off, name))
+    if (!spp_format_read_u32 (r, &dtype, name) || !spp_format_read_u64 (r, &off, name))
       return FALSE;
     if (dtype != 0)
-      return fail (r, "tensor '%s' has dtype %u, expected 0 (float32)", name,
+      return spp_format_fail (r, "tensor '%s' has dtype %u, expected 0 (float32)", name,
                    dtype);
     if (off % 64 != 0)
-      return fail (r, "tensor '%s' offset %" G_GUINT64_FORMAT
+      return spp_format_fail (r, "tensor '%s' offset %" G_GUINT64_FORMAT
                    " is not a multiple of 64", name, off);
     if (off > r->len - data_offset || elems * 4 > r->len - data_offset - off)
-      return fail (r, "tensor '%s' (%" G_GUINT64_FORMAT " bytes at data+%"
+      return spp_format_fail (r, "tensor '%s' (%" G_GUINT64_FORMAT " bytes at data+%"
                    G_GUINT64_FORMAT ") runs past the end of the file", name,
                    elems * 4, off);
     /* Dims fill n, c, h, w from the left: an [out, in] weight reads
@@ -470,7 +403,7 @@ read_tensors (Reader *r, SppModel *m, guint64 data_offset)
     const float *p = m->tensors[i].data;
     for (guint64 j = 0; j < elems; j++)
       if (!isfinite (p[j]))
-        return fail (r, "tensor '%s' element %" G_GUINT64_FORMAT
+        return spp_format_fail (r, "tensor '%s' element %" G_GUINT64_FORMAT
                      " is not finite (NaN or infinity)", name, j);
   }
   return TRUE;
@@ -479,7 +412,7 @@ read_tensors (Reader *r, SppModel *m, guint64 data_offset)
 /* Reads one layer and infers its output width from the nodes before it.
  * node_c[i] is the channel count of node i. */
 static gboolean
-read_layer (Reader *r, SppModel *m, guint index, int *node_c, guint n_nodes,
+read_layer (SppFormatReader *r, SppModel *m, guint index, int *node_c, guint n_nodes,
             int *head_width)
 {
   SppLayer *l = &m->layers[index];
@@ -488,88 +421,88 @@ read_layer (Reader *r, SppModel *m, guint index, int *node_c, guint n_nodes,
   float fp[SPP_LAYER_MAX_PARAMS];
   const SppTensor *ts[SPP_LAYER_MAX_TENSORS];
 
-  if (!read_u32 (r, &op, "layer op"))
+  if (!spp_format_read_u32 (r, &op, "layer op"))
     return FALSE;
   l->name = read_string (r, MAX_NAME, "layer name");
   if (l->name == NULL)
     return FALSE;
   if (spp_layer_type_get (op) == NULL)
-    return fail (r, "layer '%s': op %u, expected 1..%d", l->name, op,
+    return spp_format_fail (r, "layer '%s': op %u, expected 1..%d", l->name, op,
                  SPP_OP_LAST);
   l->op = op;
-  if (!read_u32 (r, &section, l->name))
+  if (!spp_format_read_u32 (r, &section, l->name))
     return FALSE;
   if (section > 1)
-    return fail (r, "layer '%s': section %u, expected 0 or 1", l->name,
+    return spp_format_fail (r, "layer '%s': section %u, expected 0 or 1", l->name,
                  section);
   l->section = section;
   if (section == 0 && index != m->n_trunk)
-    return fail (r, "layer '%s': trunk layer after a head layer", l->name);
-  if (!read_u32 (r, &n_in, l->name))
+    return spp_format_fail (r, "layer '%s': trunk layer after a head layer", l->name);
+  if (!spp_format_read_u32 (r, &n_in, l->name))
     return FALSE;
   if (n_in > SPP_LAYER_MAX_INPUTS)
-    return fail (r, "layer '%s': %u inputs, at most %d", l->name, n_in,
+    return spp_format_fail (r, "layer '%s': %u inputs, at most %d", l->name, n_in,
                  SPP_LAYER_MAX_INPUTS);
   l->n_inputs = n_in;
   l->inputs = g_new0 (guint, MAX (n_in, 1));
   for (guint i = 0; i < n_in; i++) {
     guint32 v;
-    if (!read_u32 (r, &v, l->name))
+    if (!spp_format_read_u32 (r, &v, l->name))
       return FALSE;
     if (v >= n_nodes)
-      return fail (r, "layer '%s': input %u is node %u, expected < %u "
+      return spp_format_fail (r, "layer '%s': input %u is node %u, expected < %u "
                    "(an earlier node)", l->name, i, v, n_nodes);
     l->inputs[i] = v;
   }
-  if (!read_u32 (r, &n_ip, l->name))
+  if (!spp_format_read_u32 (r, &n_ip, l->name))
     return FALSE;
   if (n_ip > SPP_LAYER_MAX_PARAMS)
-    return fail (r, "layer '%s': %u int params, at most %d", l->name, n_ip,
+    return spp_format_fail (r, "layer '%s': %u int params, at most %d", l->name, n_ip,
                  SPP_LAYER_MAX_PARAMS);
   for (guint i = 0; i < n_ip; i++)
-    if (!read_u32 (r, &ip[i], l->name))
+    if (!spp_format_read_u32 (r, &ip[i], l->name))
       return FALSE;
-  if (!read_u32 (r, &n_fp, l->name))
+  if (!spp_format_read_u32 (r, &n_fp, l->name))
     return FALSE;
   if (n_fp > SPP_LAYER_MAX_PARAMS)
-    return fail (r, "layer '%s': %u float params, at most %d", l->name, n_fp,
+    return spp_format_fail (r, "layer '%s': %u float params, at most %d", l->name, n_fp,
                  SPP_LAYER_MAX_PARAMS);
   for (guint i = 0; i < n_fp; i++) {
-    if (!read_f32 (r, &fp[i], l->name))
+    if (!spp_format_read_f32 (r, &fp[i], l->name))
       return FALSE;
     if (!isfinite (fp[i]))
-      return fail (r, "layer '%s': float param %u is not finite", l->name, i);
+      return spp_format_fail (r, "layer '%s': float param %u is not finite", l->name, i);
   }
-  if (!read_u32 (r, &n_t, l->name))
+  if (!spp_format_read_u32 (r, &n_t, l->name))
     return FALSE;
   if (n_t > SPP_LAYER_MAX_TENSORS)
-    return fail (r, "layer '%s': %u tensors, at most %d", l->name, n_t,
+    return spp_format_fail (r, "layer '%s': %u tensors, at most %d", l->name, n_t,
                  SPP_LAYER_MAX_TENSORS);
   for (guint i = 0; i < n_t; i++) {
     guint32 v;
-    if (!read_u32 (r, &v, l->name))
+    if (!spp_format_read_u32 (r, &v, l->name))
       return FALSE;
     if (v >= m->n_tensors)
-      return fail (r, "layer '%s': tensor id %u, expected < %u", l->name, v,
+      return spp_format_fail (r, "layer '%s': tensor id %u, expected < %u", l->name, v,
                    m->n_tensors);
     ts[i] = &m->tensors[v];
   }
 
   const SppLayerType *type = spp_layer_type_get (op);
   if (l->section == 1 && !(type->sections & SPP_LAYER_HEAD))
-    return fail (r, "layer '%s': op %s cannot be in the head", l->name,
+    return spp_format_fail (r, "layer '%s': op %s cannot be in the head", l->name,
                  type->name);
   if (l->section == 0 && !(type->sections & SPP_LAYER_TRUNK))
-    return fail (r, "layer '%s': op %s belongs in the head (section 1)",
+    return spp_format_fail (r, "layer '%s': op %s belongs in the head (section 1)",
                  l->name, type->name);
   const guint want_inputs = l->section == 1 ? 0
                             : type->trunk_inputs < 0 ? MAX (n_in, 1)
                                                      : (guint) type->trunk_inputs;
   if (n_in != want_inputs)
-    return fail (r, "layer '%s': %u inputs, expected %u", l->name, n_in,
+    return spp_format_fail (r, "layer '%s': %u inputs, expected %u", l->name, n_in,
                  want_inputs);
   if (n_t < type->min_tensors || n_t > type->max_tensors)
-    return fail (r, "layer '%s': op %s takes %u..%u tensors, got %u", l->name,
+    return spp_format_fail (r, "layer '%s': op %s takes %u..%u tensors, got %u", l->name,
                  type->name, type->min_tensors, type->max_tensors, n_t);
 
   /* Parameters by name (docs/model-format.md): those the file leaves off
@@ -581,12 +514,12 @@ read_layer (Reader *r, SppModel *m, guint index, int *node_c, guint n_nodes,
     if (i < n_ip)
       iv[i] = (int) ip[i];
     else if (p->required)
-      return fail (r, "layer '%s': %s needs %s (iparam %u)", l->name,
+      return spp_format_fail (r, "layer '%s': %s needs %s (iparam %u)", l->name,
                    type->name, p->name, i);
     else
       iv[i] = p->fallback >= 0 ? iv[p->fallback] : p->def;
     if (iv[i] < p->min || iv[i] > p->max)
-      return fail (r, "layer '%s': %s %d, expected %d..%d", l->name, p->name,
+      return spp_format_fail (r, "layer '%s': %s %d, expected %d..%d", l->name, p->name,
                    iv[i], p->min, p->max);
   }
   for (guint i = 0; i < type->n_float; i++)
@@ -608,7 +541,7 @@ static SppModel *
 parse (const guint8 *data, gsize len, const char *file, SppModel *m,
        GError **error)
 {
-  Reader rd = { data, len, 0, file, error }, *r = &rd;
+  SppFormatReader rd = { data, len, 0, file, error }, *r = &rd;
   guint32 version = 0, n_kv = 0, n_tensors = 0, n_layers = 0, alignment = 0;
   guint64 file_size = 0, data_offset = 0;
   g_autofree char *order = NULL;
@@ -618,42 +551,42 @@ parse (const guint8 *data, gsize len, const char *file, SppModel *m,
   g_autoptr (GArray) kvs = g_array_new (FALSE, TRUE, sizeof (KvEntry));
   g_array_set_clear_func (kvs, kv_entry_clear);
 
-  if (!need (r, HEADER_SIZE, "header"))
+  if (!spp_format_need (r, HEADER_SIZE, "header"))
     goto error;
   if (memcmp (data, "SPPM", 4) != 0) {
-    fail (r, "bad magic: not an .sppm model file (expected 'SPPM')");
+    spp_format_fail (r, "bad magic: not an .sppm model file (expected 'SPPM')");
     goto error;
   }
   r->pos = 4;
-  read_u32 (r, &version, "version");
-  read_u64 (r, &file_size, "file_size");
-  read_u32 (r, &n_kv, "n_kv");
-  read_u32 (r, &n_tensors, "n_tensors");
-  read_u32 (r, &n_layers, "n_layers");
-  read_u32 (r, &alignment, "alignment");
-  read_u64 (r, &data_offset, "data_offset");
+  spp_format_read_u32 (r, &version, "version");
+  spp_format_read_u64 (r, &file_size, "file_size");
+  spp_format_read_u32 (r, &n_kv, "n_kv");
+  spp_format_read_u32 (r, &n_tensors, "n_tensors");
+  spp_format_read_u32 (r, &n_layers, "n_layers");
+  spp_format_read_u32 (r, &alignment, "alignment");
+  spp_format_read_u64 (r, &data_offset, "data_offset");
   if (version != 1) {
-    fail (r, "version %u, this library reads version 1", version);
+    spp_format_fail (r, "version %u, this library reads version 1", version);
     goto error;
   }
   if (file_size != len) {
-    fail (r, "file_size says %" G_GUINT64_FORMAT " bytes but the file has "
+    spp_format_fail (r, "file_size says %" G_GUINT64_FORMAT " bytes but the file has "
           "%zu (truncated or padded)", file_size, len);
     goto error;
   }
   if (n_kv > MAX_KV || n_tensors > MAX_TENSORS || n_layers < 1
       || n_layers > MAX_LAYERS) {
-    fail (r, "counts out of range: n_kv %u (max %d), n_tensors %u (max %d), "
+    spp_format_fail (r, "counts out of range: n_kv %u (max %d), n_tensors %u (max %d), "
           "n_layers %u (1..%d)", n_kv, MAX_KV, n_tensors, MAX_TENSORS,
           n_layers, MAX_LAYERS);
     goto error;
   }
   if (alignment != 64) {
-    fail (r, "alignment %u, expected 64", alignment);
+    spp_format_fail (r, "alignment %u, expected 64", alignment);
     goto error;
   }
   if (data_offset % 64 || data_offset > len) {
-    fail (r, "data_offset %" G_GUINT64_FORMAT " must be a multiple of 64 "
+    spp_format_fail (r, "data_offset %" G_GUINT64_FORMAT " must be a multiple of 64 "
           "inside the file", data_offset);
     goto error;
   }
@@ -679,14 +612,14 @@ parse (const guint8 *data, gsize len, const char *file, SppModel *m,
   else if (!strcmp (order, "BGR"))
     m->order = SPP_CHANNEL_BGR;
   else {
-    fail (r, "metadata 'input.order' is '%s', expected 'RGB' or 'BGR'", order);
+    spp_format_fail (r, "metadata 'input.order' is '%s', expected 'RGB' or 'BGR'", order);
     goto error;
   }
   if (!kv_array (r, kvs, "input.mean", T_F32, TRUE, (void **) &mean, &n_mean)
       || !kv_array (r, kvs, "input.std", T_F32, TRUE, (void **) &std, &n_std))
     goto error;
   if (n_mean != 3 || n_std != 3) {
-    fail (r, "metadata 'input.mean' and 'input.std' need 3 values each "
+    spp_format_fail (r, "metadata 'input.mean' and 'input.std' need 3 values each "
           "(have %u and %u)", n_mean, n_std);
     goto error;
   }
@@ -694,7 +627,7 @@ parse (const guint8 *data, gsize len, const char *file, SppModel *m,
     m->mean[i] = mean[i];
     m->std[i] = std[i];
     if (!(std[i] > 0)) {
-      fail (r, "metadata 'input.std'[%d] is %g, expected > 0", i, std[i]);
+      spp_format_fail (r, "metadata 'input.std'[%d] is %g, expected > 0", i, std[i]);
       goto error;
     }
   }
@@ -705,25 +638,25 @@ parse (const guint8 *data, gsize len, const char *file, SppModel *m,
     goto error;
   if (m->min_size < 1 || m->min_size > 4096 || m->multiple < 1
       || m->multiple > 1024) {
-    fail (r, "metadata 'input.min_size' (1..4096) or 'input.multiple' "
+    spp_format_fail (r, "metadata 'input.min_size' (1..4096) or 'input.multiple' "
           "(1..1024) out of range");
     goto error;
   }
   if (m->stride < 1 || m->stride > 1024) {
-    fail (r, "metadata 'spp.stride' is %u, expected 1..1024", m->stride);
+    spp_format_fail (r, "metadata 'spp.stride' is %u, expected 1..1024", m->stride);
     goto error;
   }
   if (!kv_array (r, kvs, "spp.levels", T_U32, TRUE, (void **) &m->levels,
                  &m->n_levels))
     goto error;
   if (m->n_levels < 1 || m->n_levels > 16) {
-    fail (r, "metadata 'spp.levels' has %u levels, expected 1..16",
+    spp_format_fail (r, "metadata 'spp.levels' has %u levels, expected 1..16",
           m->n_levels);
     goto error;
   }
   for (guint i = 0; i < m->n_levels; i++)
     if (m->levels[i] < 1 || m->levels[i] > MAX_LEVEL) {
-      fail (r, "metadata 'spp.levels'[%u] is %u, expected 1..%d", i,
+      spp_format_fail (r, "metadata 'spp.levels'[%u] is %u, expected 1..%d", i,
             m->levels[i], MAX_LEVEL);
       goto error;
     }
@@ -740,17 +673,17 @@ parse (const guint8 *data, gsize len, const char *file, SppModel *m,
       m->n_trunk++;
       node_c[m->n_trunk] = m->layers[i].out_c;
     } else if (i == m->n_trunk && m->layers[i].op != SPP_OP_FC) {
-      fail (r, "layer '%s': the head must start with an fc layer",
+      spp_format_fail (r, "layer '%s': the head must start with an fc layer",
             m->layers[i].name);
       goto error;
     }
   }
   if (m->n_trunk == 0) {
-    fail (r, "no trunk layers (section 0)");
+    spp_format_fail (r, "no trunk layers (section 0)");
     goto error;
   }
   if (r->pos > data_offset) {
-    fail (r, "tables end at byte %zu, after data_offset %" G_GUINT64_FORMAT,
+    spp_format_fail (r, "tables end at byte %zu, after data_offset %" G_GUINT64_FORMAT,
           r->pos, data_offset);
     goto error;
   }
@@ -758,7 +691,7 @@ parse (const guint8 *data, gsize len, const char *file, SppModel *m,
   guint64 pooled = (guint64) m->map_channels
                    * spp_pyramid_get_n_bins (m->levels, m->n_levels);
   if (pooled > (1u << 24)) {
-    fail (r, "SPP vector of %" G_GUINT64_FORMAT " floats is too long",
+    spp_format_fail (r, "SPP vector of %" G_GUINT64_FORMAT " floats is too long",
           pooled);
     goto error;
   }
@@ -767,7 +700,7 @@ parse (const guint8 *data, gsize len, const char *file, SppModel *m,
   if (m->n_trunk < m->n_layers) {
     const SppLayer *first = &m->layers[m->n_trunk];
     if ((guint) first->in_c != m->pooled_size) {
-      fail (r, "layer '%s': fc input size %d does not match the SPP output "
+      spp_format_fail (r, "layer '%s': fc input size %d does not match the SPP output "
             "%d channels x %u bins = %u", first->name, first->in_c,
             m->map_channels, spp_pyramid_get_n_bins (m->levels, m->n_levels),
             m->pooled_size);
@@ -783,7 +716,7 @@ parse (const guint8 *data, gsize len, const char *file, SppModel *m,
     for (guint i = 0; i < spp_model_n_section_types; i++) {
       m->sections[i] = spp_model_section_types[i]->read (m, &meta);
       if (m->sections[i] == NULL) {
-        fail (r, "section '%s' could not be read",
+        spp_format_fail (r, "section '%s' could not be read",
               spp_model_section_types[i]->name);
         goto error;
       }

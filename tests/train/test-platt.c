@@ -1,6 +1,6 @@
-/* Platt scaling (src/cli/platt.c) against a hand computation and the
+/* Platt scaling (src/train/platt.c) against a hand computation and the
  * optimality of its result. */
-#include "platt.h"
+#include "platt-private.h"
 
 #include <math.h>
 
@@ -29,7 +29,7 @@ test_hand (void)
   const float s[] = { -1, 1 };
   const gboolean y[] = { FALSE, TRUE };
   float A, B;
-  spp_cli_platt (s, y, 2, &A, &B);
+  spp_platt_fit (s, y, 2, &A, &B);
   g_assert_cmpfloat_with_epsilon (A, log (2.0), 1e-5);
   g_assert_cmpfloat_with_epsilon (B, 0.0, 1e-5);
 }
@@ -44,7 +44,7 @@ test_minimum (void)
   const gboolean y[] = { 0, 0, 0, 0, 1, 0, 0, 1, 1, 1, 1, 1 };
   const guint n = G_N_ELEMENTS (s);
   float A, B;
-  spp_cli_platt (s, y, n, &A, &B);
+  spp_platt_fit (s, y, n, &A, &B);
   g_assert_cmpfloat (A, >, 0.0f);
   const double f = loss (s, y, n, A, B);
   for (int da = -1; da <= 1; da++)
@@ -61,7 +61,7 @@ test_one_class (void)
   const float s[] = { 0.5f, 2.0f };
   const gboolean y[] = { TRUE, TRUE };
   float A = 7, B = 7;
-  spp_cli_platt (s, y, 2, &A, &B);
+  spp_platt_fit (s, y, 2, &A, &B);
   g_assert_cmpfloat (A, ==, 1.0f);
   g_assert_cmpfloat (B, ==, 0.0f);
 }

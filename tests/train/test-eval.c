@@ -1,4 +1,4 @@
-/* The evaluator (src/detector/eval.c) against AP values worked out by hand. */
+/* The evaluator (src/train/eval.c) against AP values worked out by hand. */
 #include "spp/eval.h"
 
 #include <math.h>
@@ -53,6 +53,25 @@ test_ap_hand (void)
   g_assert_cmpfloat_with_epsilon (spp_evaluator_mean_ap_coco (e),
                                   (7 * 34.0 / 45.0 + 3 * 7.0 / 15.0) / 10.0,
                                   1e-9);
+}
+
+/* A dip in precision before the last true positives: TP, FP, FP, TP,
+ * TP on 3 boxes. P/R: 1 1/3, 1/2 1/3, 1/3 1/3, 2/4 2/3, 3/5 3/3; the
+ * envelope from the right lifts 2/4 at recall 2/3 to 3/5, so AP = 1/3 *
+ * 1 + 1/3 * 3/5 + 1/3 * 3/5 = 11/15 (0.7 without it). */
+static void
+test_ap_envelope (void)
+{
+  g_autoptr (SppEvaluator) e = spp_evaluator_new (1);
+  for (int i = 0; i < 3; i++)
+    spp_evaluator_add_ground_truth (e, 0, 0, B (20 * i, 0, 10, 10));
+  spp_evaluator_add_detection (e, 0, 0, B (0, 0, 10, 10), 0.9f);
+  spp_evaluator_add_detection (e, 0, 0, B (100, 100, 10, 10), 0.8f);
+  spp_evaluator_add_detection (e, 0, 0, B (200, 200, 10, 10), 0.7f);
+  spp_evaluator_add_detection (e, 0, 0, B (20, 0, 10, 10), 0.6f);
+  spp_evaluator_add_detection (e, 0, 0, B (40, 0, 10, 10), 0.5f);
+  g_assert_cmpfloat_with_epsilon (spp_evaluator_average_precision (e, 0, 0.5f),
+                                  11.0 / 15.0, 1e-9);
 }
 
 static void
@@ -153,6 +172,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/eval/ap-hand", test_ap_hand);
+  g_test_add_func ("/eval/ap-envelope", test_ap_envelope);
   g_test_add_func ("/eval/best-f1", test_best_f1);
   g_test_add_func ("/eval/duplicate-is-false-positive",
                    test_duplicate_is_false_positive);

@@ -1,11 +1,11 @@
-/* Platt scaling for spp train's calibration (docs/training.md). */
-#include "platt.h"
+/* Platt scaling (docs/training.md section 3, step 6). */
+#include "platt-private.h"
 
 #include <math.h>
 
 /* Newton's method with backtracking on the two parameters. */
 void
-spp_cli_platt (const float *s, const gboolean *y, guint n, float *A_out,
+spp_platt_fit (const float *s, const gboolean *y, guint n, float *A_out,
                float *B_out)
 {
   double np = 0, nn = 0;
