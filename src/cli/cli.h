@@ -17,6 +17,18 @@ int spp_cli_eval (int argc, char **argv);
 #include <gst/gst.h>
 #include <gst/app/gstappsink.h>
 #include <gst/video/video.h>
+/* A decoding pipeline for one file: filesrc ! decodebin ! videoconvert !
+ * appsink, packed RGB, at most @max_buffers frames queued. Errors are
+ * SPP_ERROR_IO naming the file. */
+typedef struct _SppCliDecoder SppCliDecoder;
+SppCliDecoder *spp_cli_decoder_new (const char *path, guint max_buffers,
+                                    GError **error);
+/* The next frame, or NULL: at the end of the file (no error), or on a
+ * decoding error or after 30 s without a frame (with @error). */
+GstSample *spp_cli_decoder_next (SppCliDecoder *d, GError **error);
+void spp_cli_decoder_free (SppCliDecoder *d);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SppCliDecoder, spp_cli_decoder_free)
+
 /* Decodes the first frame of @path to packed RGB; the caller maps the
  * sample's buffer (stride from its caps' GstVideoInfo). */
 GstSample *spp_cli_decode_rgb (const char *path, GError **error);

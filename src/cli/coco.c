@@ -394,79 +394,41 @@ decode_video (const SppCoco *coco, const char *path, const guint *order,
               guint n, SppCocoImageFunc func, gpointer user_data,
               GError **error)
 {
-  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
-    g_set_error (error, SPP_ERROR, SPP_ERROR_IO, "%s: no such file", path);
+  g_autoptr (SppCliDecoder) d = spp_cli_decoder_new (path, 4, error);
+  if (d == NULL)
     return FALSE;
-  }
-  GstElement *pipe = gst_parse_launch (
-      "filesrc name=src ! decodebin ! videoconvert ! "
-      "video/x-raw,format=RGB ! appsink name=sink sync=false max-buffers=4",
-      error);
-  if (pipe == NULL)
-    return FALSE;
-  GstElement *src = gst_bin_get_by_name (GST_BIN (pipe), "src");
-  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
-  g_object_set (src, "location", path, NULL);
-  GstBus *bus = gst_element_get_bus (pipe);
-  gboolean ok = TRUE;
   guint next = 0;
   gint64 frame = 0;
-  if (gst_element_set_state (pipe, GST_STATE_PLAYING)
-      == GST_STATE_CHANGE_FAILURE) {
-    g_set_error (error, SPP_ERROR, SPP_ERROR_IO, "%s: cannot start decoding",
-                 path);
-    ok = FALSE;
-  }
-  while (ok && next < n) {
-    GstSample *s = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
-                                                 100 * GST_MSECOND);
-    if (s) {
-      /* Several annotation entries may name the same frame. */
-      while (next < n) {
-        const SppCocoImage *im = g_ptr_array_index (coco->images,
-                                                    order[next]);
-        if (im->frame != frame)
-          break;
-        ok = call_on_sample (coco, order[next], s, func, user_data, error);
-        if (!ok)
-          break;
-        next++;
-      }
-      gst_sample_unref (s);
-      frame++;
-      continue;
-    }
-    GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR
-                                                 | GST_MESSAGE_EOS);
-    if (msg || gst_app_sink_is_eos (GST_APP_SINK (sink))) {
-      if (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
-        GError *e = NULL;
-        gst_message_parse_error (msg, &e, NULL);
-        g_set_error (error, SPP_ERROR, SPP_ERROR_IO, "%s: cannot decode: %s",
-                     path, e->message);
-        g_error_free (e);
-        ok = FALSE;
-      } else if (!gst_app_sink_is_eos (GST_APP_SINK (sink))) {
-        /* EOS on the bus while the sink still holds frames: drain them. */
-        g_clear_pointer (&msg, gst_message_unref);
-        continue;
+  while (next < n) {
+    g_autoptr (GError) err = NULL;
+    GstSample *s = spp_cli_decoder_next (d, &err);
+    if (s == NULL) {
+      if (err) {
+        g_propagate_error (error, g_steal_pointer (&err));
       } else {
         const SppCocoImage *im = g_ptr_array_index (coco->images,
                                                     order[next]);
         g_set_error (error, SPP_ERROR, SPP_ERROR_FORMAT,
                      "%s: frame %" G_GINT64_FORMAT " asked for, the video has "
                      "%" G_GINT64_FORMAT, path, im->frame, frame);
-        ok = FALSE;
       }
-      g_clear_pointer (&msg, gst_message_unref);
+      return FALSE;
     }
+    gboolean ok = TRUE;
+    /* Several annotation entries may name the same frame. */
+    while (ok && next < n) {
+      const SppCocoImage *im = g_ptr_array_index (coco->images, order[next]);
+      if (im->frame != frame)
+        break;
+      ok = call_on_sample (coco, order[next], s, func, user_data, error);
+      next += ok;
+    }
+    gst_sample_unref (s);
+    if (!ok)
+      return FALSE;
+    frame++;
   }
-  gst_element_set_state (pipe, GST_STATE_NULL);
-  gst_object_unref (bus);
-  gst_object_unref (src);
-  gst_object_unref (sink);
-  gst_object_unref (pipe);
-  return ok;
+  return TRUE;
 }
 #endif
 
@@ -505,12 +467,9 @@ spp_coco_foreach_image (const SppCoco *coco, const char *images_root,
       continue;
     }
     g_autofree char *path = resolve (coco, images_root, im->file_name);
-    g_autoptr (GError) err = NULL;
-    GstSample *s = spp_cli_decode_rgb (path, &err);
-    if (s == NULL) {
-      g_set_error (error, SPP_ERROR, SPP_ERROR_IO, "%s", err->message);
+    GstSample *s = spp_cli_decode_rgb (path, error);
+    if (s == NULL)
       return FALSE;
-    }
     gboolean ok = call_on_sample (coco, order[i], s, func, user_data, error);
     gst_sample_unref (s);
     if (!ok)

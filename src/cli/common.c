@@ -9,71 +9,97 @@
 #include <string.h>
 
 #ifdef HAVE_GST
-/* Decodes the first frame of @path to packed RGB. Returns the sample (the
- * caller maps its buffer) or NULL with @error set. */
+struct _SppCliDecoder {
+  char *path;
+  GstElement *pipe, *sink;
+  GstBus *bus;
+};
+
+SppCliDecoder *
+spp_cli_decoder_new (const char *path, guint max_buffers, GError **error)
+{
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
+    g_set_error (error, SPP_ERROR, SPP_ERROR_IO, "%s: no such file", path);
+    return NULL;
+  }
+  g_autofree char *launch = g_strdup_printf (
+      "filesrc name=src ! decodebin ! videoconvert ! video/x-raw,format=RGB "
+      "! appsink name=sink sync=false max-buffers=%u", max_buffers);
+  GstElement *pipe = gst_parse_launch (launch, error);
+  if (pipe == NULL)
+    return NULL;
+  SppCliDecoder *d = g_new0 (SppCliDecoder, 1);
+  d->path = g_strdup (path);
+  d->pipe = pipe;
+  d->sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+  d->bus = gst_element_get_bus (pipe);
+  GstElement *src = gst_bin_get_by_name (GST_BIN (pipe), "src");
+  /* A property, not the launch string, so no path needs escaping. */
+  g_object_set (src, "location", path, NULL);
+  gst_object_unref (src);
+  if (gst_element_set_state (pipe, GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE) {
+    g_set_error (error, SPP_ERROR, SPP_ERROR_IO, "%s: cannot start decoding",
+                 path);
+    spp_cli_decoder_free (d);
+    return NULL;
+  }
+  return d;
+}
+
+GstSample *
+spp_cli_decoder_next (SppCliDecoder *d, GError **error)
+{
+  const gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < deadline) {
+    GstSample *s = gst_app_sink_try_pull_sample (GST_APP_SINK (d->sink),
+                                                 50 * GST_MSECOND);
+    if (s)
+      return s;
+    g_autoptr (GstMessage) msg = gst_bus_pop_filtered (
+        d->bus, GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+    if (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+      g_autoptr (GError) e = NULL;
+      gst_message_parse_error (msg, &e, NULL);
+      g_set_error (error, SPP_ERROR, SPP_ERROR_IO, "%s: cannot decode: %s",
+                   d->path, e->message);
+      return NULL;
+    }
+    /* EOS on the bus while the sink still holds frames: drain them. */
+    if (gst_app_sink_is_eos (GST_APP_SINK (d->sink)))
+      return NULL;
+  }
+  g_set_error (error, SPP_ERROR, SPP_ERROR_IO, "%s: timed out decoding",
+               d->path);
+  return NULL;
+}
+
+void
+spp_cli_decoder_free (SppCliDecoder *d)
+{
+  if (d == NULL)
+    return;
+  gst_element_set_state (d->pipe, GST_STATE_NULL);
+  gst_object_unref (d->bus);
+  gst_object_unref (d->sink);
+  gst_object_unref (d->pipe);
+  g_free (d->path);
+  g_free (d);
+}
+
 GstSample *
 spp_cli_decode_rgb (const char *path, GError **error)
 {
-  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
-    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-                 "%s: no such file", path);
+  g_autoptr (SppCliDecoder) d = spp_cli_decoder_new (path, 1, error);
+  if (d == NULL)
     return NULL;
-  }
-  GstElement *pipe = gst_parse_launch (
-      "filesrc name=src ! decodebin ! videoconvert ! "
-      "video/x-raw,format=RGB ! appsink name=sink sync=false max-buffers=1",
-      error);
-  if (pipe == NULL)
-    return NULL;
-  GstElement *src = gst_bin_get_by_name (GST_BIN (pipe), "src");
-  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
-  /* A property, not the launch string, so no path needs escaping. */
-  g_object_set (src, "location", path, NULL);
-  GstSample *sample = NULL;
-  GstBus *bus = gst_element_get_bus (pipe);
-  if (gst_element_set_state (pipe, GST_STATE_PLAYING)
-      != GST_STATE_CHANGE_FAILURE) {
-    gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-    while (sample == NULL && g_get_monotonic_time () < deadline) {
-      sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
-                                             50 * GST_MSECOND);
-      if (sample)
-        break;
-      GstMessage *msg = gst_bus_pop_filtered (
-          bus, GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
-      if (msg) {
-        if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
-          GError *e = NULL;
-          gst_message_parse_error (msg, &e, NULL);
-          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                       "%s: cannot decode: %s", path, e->message);
-          g_error_free (e);
-        } else {
-          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                       "%s: no video frame in the file", path);
-        }
-        gst_message_unref (msg);
-        break;
-      }
-    }
-    if (sample == NULL && error && *error == NULL)
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                   "%s: timed out decoding", path);
-  } else {
-    GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-    GError *e = NULL;
-    if (msg)
-      gst_message_parse_error (msg, &e, NULL);
-    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                 "%s: cannot decode: %s", path, e ? e->message : "failed");
-    g_clear_error (&e);
-    g_clear_pointer (&msg, gst_message_unref);
-  }
-  gst_element_set_state (pipe, GST_STATE_NULL);
-  gst_object_unref (bus);
-  gst_object_unref (src);
-  gst_object_unref (sink);
-  gst_object_unref (pipe);
+  g_autoptr (GError) err = NULL;
+  GstSample *sample = spp_cli_decoder_next (d, &err);
+  if (sample == NULL && err == NULL)
+    g_set_error (&err, SPP_ERROR, SPP_ERROR_IO, "%s: no video frame in the "
+                 "file", path);
+  if (err)
+    g_propagate_error (error, g_steal_pointer (&err));
   return sample;
 }
 
