@@ -33,7 +33,7 @@ tensor (const SppModel *m, const char *name, gsize n)
 }
 
 /* Nothing edited: the tables and tensors are laid out again as
- * models/sppmodel.py lays them out, so the bytes are the input's. */
+ * models/spptools/sppm.py lays them out, so the bytes are the input's. */
 static void
 test_copy (void)
 {
