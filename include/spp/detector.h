@@ -23,6 +23,9 @@ SPP_API float spp_model_get_threshold (const SppModel *model, guint id);
 SPP_API float spp_model_get_nms_threshold (const SppModel *model);
 /* detect.box_vote: IoU for box voting after NMS, 0 (off) when absent. */
 SPP_API float spp_model_get_box_vote (const SppModel *model);
+/* detect.box_passes: box regression passes, 1 when absent (see
+ * spp_detector_set_box_passes()). */
+SPP_API guint spp_model_get_box_passes (const SppModel *model);
 /** spp_model_get_scales: default shorter-side scales for detection. */
 SPP_API const guint *spp_model_get_scales (const SppModel *model, guint *n_scales);
 /** spp_model_has_detector: the file has SVMs (it can detect, not only
@@ -92,6 +95,19 @@ SPP_API void spp_detector_set_nms_threshold (SppDetector *detector, float iou);
  * turns it off. Default: the model's
  * `detect.box_vote`, 0 when the model has none. */
 SPP_API void spp_detector_set_box_vote (SppDetector *detector, float iou);
+/** SPP_MAX_BOX_PASSES: the most box regression passes. */
+#define SPP_MAX_BOX_PASSES 4
+/**
+ * spp_detector_set_box_passes:
+ * @passes: 1 (the usual single regression) to %SPP_MAX_BOX_PASSES.
+ *
+ * With more than one pass, each box kept after NMS and voting is pooled
+ * again where the regressor put it and regressed again, @passes - 1
+ * times (iterative box regression). Defaults to the model's
+ * `detect.box_passes`, 1 when the model has none.
+ */
+SPP_API void spp_detector_set_box_passes (SppDetector *detector,
+                                          guint passes);
 /** spp_detector_set_max_detections: top-k per frame (default 100). */
 SPP_API void spp_detector_set_max_detections (SppDetector *detector, guint max);
 

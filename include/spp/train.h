@@ -4,6 +4,7 @@
 
 #include <glib.h>
 #include "spp/export.h"
+#include "spp/detector.h"
 #include "spp/box.h"
 #include "spp/image.h"
 #include "spp/proposals.h"
@@ -36,6 +37,8 @@ G_BEGIN_DECLS
  * @max_bbox_pairs: the most box-regression pairs per class, taken in
  *   image order (20000).
  * @box_vote: `detect.box_vote` written to the model, in [0, 1] (0: off).
+ * @box_passes: `detect.box_passes` written to the model, 1 to
+ *   %SPP_MAX_BOX_PASSES (0 or 1: not written, one pass).
  * @cache_dir: (nullable): a folder for the proposals of each image
  *   (docs/training.md, "The proposal cache"), or %NULL; copied.
  * @data_name: (nullable): what the model's description calls the
@@ -63,6 +66,7 @@ typedef struct {
   guint memory_mb;
   guint max_bbox_pairs;
   float box_vote;
+  guint box_passes;
   const char *cache_dir;
   const char *data_name;
   gboolean new_head;

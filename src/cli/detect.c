@@ -35,6 +35,7 @@ spp_cli_detect (int argc, char **argv)
 #else
   g_autofree char *model_path = NULL, *scales_arg = NULL, *mode = NULL;
   double threshold = -1, nms = -1, box_vote = -1;
+  int box_passes = 0;
   int max_props = 0; /* 0: the model's (or the library's) */
   int max_dets = 100; /* the detector's and the element's default */
   gboolean json = FALSE, rcnn = FALSE;
@@ -45,6 +46,7 @@ spp_cli_detect (int argc, char **argv)
     { "threshold", 't', 0, G_OPTION_ARG_DOUBLE, &threshold, "confidence threshold 0..1", "T" },
     { "nms", 0, 0, G_OPTION_ARG_DOUBLE, &nms, "NMS IoU threshold", "IOU" },
     { "box-vote", 0, 0, G_OPTION_ARG_DOUBLE, &box_vote, "box voting IoU (0 off; default: the model's)", "IOU" },
+    { "box-passes", 0, 0, G_OPTION_ARG_INT, &box_passes, "box regression passes, 1..4 (default: the model's)", "N" },
     { "max-proposals", 0, 0, G_OPTION_ARG_INT, &max_props, "proposals per image", "N" },
     { "max-detections", 0, 0, G_OPTION_ARG_INT, &max_dets, "detections kept per image, all classes (100)", "N" },
     { "mode", 0, 0, G_OPTION_ARG_STRING, &mode, "selective search mode", "MODE" },
@@ -111,6 +113,13 @@ spp_cli_detect (int argc, char **argv)
     spp_detector_set_nms_threshold (det, nms);
   if (box_vote >= 0)
     spp_detector_set_box_vote (det, (float) box_vote);
+  if (box_passes < 0 || box_passes > SPP_MAX_BOX_PASSES) {
+    fprintf (stderr, "spp detect: --box-passes takes 1..%d\n",
+             SPP_MAX_BOX_PASSES);
+    return 2;
+  }
+  if (box_passes > 0)
+    spp_detector_set_box_passes (det, (guint) box_passes);
 
   gst_init (NULL, NULL);
   int status = 0;

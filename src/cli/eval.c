@@ -92,6 +92,7 @@ spp_cli_eval (int argc, char **argv)
   g_autofree char *model_path = NULL, *root = NULL, *split = NULL;
   g_autofree char *scales_arg = NULL;
   double iou = 0.5, box_vote = -1;
+  int box_passes = 0;
   int max_props = 0; /* 0: the model's, else the library's 3000 */
   gboolean json = FALSE;
   g_autoptr (GError) error = NULL;
@@ -104,6 +105,7 @@ spp_cli_eval (int argc, char **argv)
     { "scales", 's', 0, G_OPTION_ARG_STRING, &scales_arg, "shorter-side scales", "LIST" },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "one JSON object", NULL },
     { "box-vote", 0, 0, G_OPTION_ARG_DOUBLE, &box_vote, "box voting IoU (0 off; default: the model's)", "IOU" },
+    { "box-passes", 0, 0, G_OPTION_ARG_INT, &box_passes, "box regression passes, 1..4 (default: the model's)", "N" },
     { NULL }
   };
   int parsed = spp_cli_parse_options ("eval", entries, "ANNOTATIONS.json", usage, &argc,
@@ -139,6 +141,13 @@ spp_cli_eval (int argc, char **argv)
   }
   if (box_vote >= 0)
     spp_detector_set_box_vote (det, (float) box_vote);
+  if (box_passes < 0 || box_passes > SPP_MAX_BOX_PASSES) {
+    fprintf (stderr, "spp eval: --box-passes takes 1..%d\n",
+             SPP_MAX_BOX_PASSES);
+    return 2;
+  }
+  if (box_passes > 0)
+    spp_detector_set_box_passes (det, (guint) box_passes);
   /* All windows go to NMS and AP: the threshold only cuts the curve. */
   spp_detector_set_threshold (det, 0.0f);
   /* docs/method.md 2.6: up to 100 boxes per class per image; the

@@ -25,6 +25,8 @@ read_keys (SppDetectSection *s, SppModelMeta *meta)
 {
   if (!spp_model_meta_f32 (meta, "detect.nms", 0.3f, &s->nms)
       || !spp_model_meta_f32 (meta, "detect.box_vote", 0.0f, &s->box_vote)
+      || !spp_model_meta_u32 (meta, "detect.box_passes", FALSE, 1,
+                              &s->box_passes)
       || !spp_model_meta_f32 (meta, "detect.feature_scale", 1.0f,
                               &s->feature_scale)
       || !spp_model_meta_f32 (meta, "detect.score_a", 1.0f, &s->score_a)
@@ -41,6 +43,10 @@ read_keys (SppDetectSection *s, SppModelMeta *meta)
   if (s->nms < 0 || s->nms > 1)
     return spp_model_meta_fail (meta, "metadata 'detect.nms' is %g, "
                                 "expected 0..1", s->nms);
+  if (s->box_passes < 1 || s->box_passes > SPP_MAX_BOX_PASSES)
+    return spp_model_meta_fail (meta, "metadata 'detect.box_passes' is %u, "
+                                "expected 1..%d", s->box_passes,
+                                SPP_MAX_BOX_PASSES);
   if (!(s->box_vote >= 0 && s->box_vote <= 1))
     return spp_model_meta_fail (meta, "metadata 'detect.box_vote' is %g, "
                                 "expected 0..1", s->box_vote);
@@ -152,6 +158,9 @@ section_describe (gconstpointer p, GString *out)
                           s->bbox_w ? "yes" : "no", s->nms);
   if (s->box_vote > 0)
     g_string_append_printf (out, "box voting: IoU %.2f\n", s->box_vote);
+  if (s->box_passes > 1)
+    g_string_append_printf (out, "box regression passes: %u\n",
+                            s->box_passes);
   if (s->proposal_min_size || s->proposal_max_boxes)
     g_string_append_printf (out, "proposals: min size %u, max %u\n",
                             s->proposal_min_size, s->proposal_max_boxes);
@@ -262,6 +271,12 @@ spp_model_get_scales (const SppModel *m, guint *n)
   const SppDetectSection *s = spp_detect_section_get (m);
   *n = s->n_scales;
   return s->scales;
+}
+
+guint
+spp_model_get_box_passes (const SppModel *m)
+{
+  return spp_detect_section_get (m)->box_passes;
 }
 
 gboolean

@@ -12,6 +12,7 @@ typedef struct {
   float *thresholds;
   float nms;
   float box_vote; /* detect.box_vote: box voting IoU, 0 off */
+  guint box_passes; /* detect.box_passes: box regression passes (1) */
   float feature_scale, score_a, score_b;
   guint proposal_min_size, proposal_max_boxes; /* 0: the library's default */
   const SppTensor *svm_w, *svm_b, *bbox_w, *bbox_b; /* borrowed, or NULL */

@@ -61,6 +61,7 @@ struct _SppDetector {
   float threshold; /* < 0: the model's per-class thresholds */
   float nms;
   float vote; /* box voting IoU; 0: off */
+  guint box_passes; /* box regression passes; 1: the usual single one */
   guint max_detections;
 
   /* Buffers reused from frame to frame. */
@@ -69,6 +70,7 @@ struct _SppDetector {
   SppTensor *input, *map;
   SppTensor *maps[MAX_SCALES]; /* each scale's trunk output */
   SppPoolMap pool[MAX_SCALES];  /* borrows maps[s] */
+  gboolean map_ready[MAX_SCALES]; /* pool[s] holds this frame's map */
   float fx[MAX_SCALES], fy[MAX_SCALES];
   SppTensor *pooled, *feat, *scores, *deltas;
   SppPoolScratch batch;
@@ -108,6 +110,7 @@ detector_new (SppModel *model, GError **error)
   d->threshold = -1.0f;
   d->nms = spp_model_get_nms_threshold (model);
   d->vote = spp_model_get_box_vote (model);
+  d->box_passes = spp_model_get_box_passes (model);
   d->max_detections = DEFAULT_MAX_DETECTIONS;
   d->input = spp_tensor_new (0, 0, 0, 0);
   d->map = spp_tensor_new (0, 0, 0, 0);
@@ -253,6 +256,13 @@ spp_detector_set_box_vote (SppDetector *d, float iou)
 {
   g_return_if_fail (d != NULL);
   d->vote = CLAMP (iou, 0.0f, 1.0f);
+}
+
+void
+spp_detector_set_box_passes (SppDetector *d, guint passes)
+{
+  g_return_if_fail (d != NULL);
+  d->box_passes = CLAMP (passes, 1, SPP_MAX_BOX_PASSES);
 }
 
 void
@@ -476,6 +486,7 @@ pool_spp (SppDetector *d, const SppImage *frame, const guint used[],
     if (!spp_net_forward (d->net, d->input, d->maps[s], error))
       return FALSE;
     spp_pool_map_prepare (&d->pool[s], d->maps[s]);
+    d->map_ready[s] = TRUE;
     d->timings.resize += t1 - t0;
     d->timings.conv += now () - t1;
     d->timings.n_forwards++;
@@ -563,6 +574,57 @@ pool_rcnn (SppDetector *d, const SppImage *frame, GError **error)
     d->timings.n_forwards++;
   }
   return TRUE;
+}
+
+/* Iterative box regression (Gidaris and Komodakis, ICCV 2015, "Object
+ * detection via a multi-region and semantic segmentation-aware CNN
+ * model", section 5): each kept box is pooled again where the regressor
+ * put it, on the computed map whose scale suits it best, and its class's
+ * regressor moves it once more. Only the kept boxes (at most
+ * max_detections) are pooled, so the cost is small beside the windows'. */
+static void
+refine_boxes (SppDetector *d, int W, int H)
+{
+  const ModelInfo *m = &d->mi;
+  const gsize D = m->pooled_size;
+  const float *pooled_w, *bbox_w;
+  spp_detect_section_get_binmajor (d->model, &pooled_w, &bbox_w);
+  if (bbox_w == NULL || d->dets->len == 0)
+    return;
+  g_autofree float *row = g_new (float, D);
+  for (guint pass = 1; pass < d->box_passes; pass++) {
+    for (guint i = 0; i < d->dets->len; i++) {
+      SppDetection *det = &g_array_index (d->dets, SppDetection, i);
+      guint s = spp_scale_choose (&det->box, W, H, d->scales, d->n_scales);
+      /* The nearest scale whose map this frame computed. */
+      for (guint k = 1; !d->map_ready[s] && k < d->n_scales; k++) {
+        if (s >= k && d->map_ready[s - k]) s -= k;
+        else if (s + k < d->n_scales && d->map_ready[s + k]) s += k;
+      }
+      if (!d->map_ready[s])
+        return;
+      SppBox scaled = { det->box.x * d->fx[s], det->box.y * d->fy[s],
+                        det->box.w * d->fx[s], det->box.h * d->fy[s] };
+      int cells[4];
+      const guint zero = 0;
+      spp_pyramid_project_box (&scaled, m->stride, m->offset, d->pool[s].w,
+                               d->pool[s].h, cells);
+      spp_pool_map_windows (&d->pool[s], m->levels, m->n_levels, cells,
+                            &zero, 1, SPP_POOL_BLOCKED, &d->batch, row);
+      const int k = det->label_id;
+      float dl[4];
+      for (int j = 0; j < 4; j++) {
+        const float *w = bbox_w + (gsize) (4 * k + j) * D;
+        double acc = m->sec->bbox_b->data[4 * k + j];
+        for (gsize c = 0; c < D; c++)
+          acc += (double) w[c] * row[c];
+        dl[j] = (float) acc;
+      }
+      SppBox moved = spp_bbox_apply (&det->box, dl);
+      if (spp_bbox_clip (&moved, W, H))
+        det->box = moved;
+    }
+  }
 }
 
 /* The head, SVMs, regressors, threshold and NMS over the pooled rows. */
@@ -657,6 +719,8 @@ score_windows (SppDetector *d, int W, int H, gboolean fused, GError **error)
     spp_box_vote ((SppDetection *) d->dets->data, kept,
                   (const SppDetection *) d->cands->data, d->cands->len,
                   d->vote);
+  if (d->box_passes > 1)
+    refine_boxes (d, W, H);
   d->timings.fc += t1 - t0;
   d->timings.svm += t2 - t1;
   d->timings.nms += now () - t2;
@@ -674,6 +738,7 @@ detect (SppDetector *d, const SppImage *frame, const SppBox *proposals,
   guint used[MAX_SCALES];
 
   memset (&d->timings, 0, sizeof d->timings);
+  memset (d->map_ready, 0, sizeof d->map_ready);
   *detections = NULL;
   *n_detections = 0;
   g_array_set_size (d->dets, 0);

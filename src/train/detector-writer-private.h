@@ -35,6 +35,9 @@ typedef struct {
   const SppFcHead *head;
   /* detect.box_vote (0: not written; any in the input is dropped). */
   float box_vote;
+  /* detect.box_passes (0 or 1: not written; any in the input is
+   * dropped). */
+  guint box_passes;
 } SppDetectorSection;
 
 /* The model file @in (@in_name in errors) without its svm.* / bbox.*

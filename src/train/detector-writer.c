@@ -34,6 +34,7 @@ spp_detector_section_write (GBytes *in, const char *in_name,
     "detect.labels", "detect.thresholds", "detect.feature_scale",
     "detect.score_a", "detect.score_b", "general.description",
     "proposals.max_boxes", "proposals.min_size", "detect.box_vote",
+    "detect.box_passes",
   };
   for (gsize i = 0; i < G_N_ELEMENTS (replaced); i++)
     spp_model_file_remove_key (f, replaced[i]);
@@ -83,6 +84,8 @@ spp_detector_section_write (GBytes *in, const char *in_name,
     spp_model_file_add_u32 (f, "proposals.min_size", p->proposals_min_size);
   if (p->box_vote > 0.0f)
     spp_model_file_add_f32 (f, "detect.box_vote", p->box_vote);
+  if (p->box_passes > 1)
+    spp_model_file_add_u32 (f, "detect.box_passes", p->box_passes);
   if (p->scales && p->n_scales)
     spp_model_file_add_u32_array (f, "detect.scales", p->scales, p->n_scales);
   if (p->description)

@@ -400,7 +400,7 @@ spp_trainer_prepare_head (SppTrainer *t, const GArray *train_idx,
     t->K, (const char *const *) t->labels, thr, F, zeros,
     zeros + (gsize) t->K * F, t->D, NULL, NULL, 1.0f, 1.0f, 0.0f, NULL,
     p->proposals.max_boxes, p->proposals.min_size, t->scales, p->n_scales,
-    TRUE, &t->head, 0.0f };
+    TRUE, &t->head, 0.0f, 0 };
   g_autofree char *name = g_strconcat (out_path, ".head", NULL);
   g_autoptr (GBytes) bytes = spp_detector_section_write (t->base,
                                                          t->base_name, &s,

@@ -65,6 +65,8 @@ check_params (const SppTrainParams *p, GError **error)
     bad = "max_bbox_pairs (2..1000000)";
   else if (!(p->box_vote >= 0 && p->box_vote <= 1))
     bad = "box_vote ([0, 1])";
+  else if (p->box_passes > SPP_MAX_BOX_PASSES)
+    bad = "box_passes (0..4)";
   else if (p->finetune_epochs > 100000)
     bad = "finetune_epochs (0..100000)";
   else if (!(p->finetune_lr > 0 && p->finetune_lr < 10))
@@ -339,7 +341,7 @@ spp_trainer_run (SppTrainer *t, SppTrainDecodeFunc decode, gpointer user_data,
     K, (const char *const *) t->labels, thresholds, F, svm_w, svm_b, D,
     bbox_w, bbox_b, t->scale, 1.0f, 0.0f, NULL, p->proposals.max_boxes,
     p->proposals.min_size, t->scales, p->n_scales, FALSE, NULL,
-    p->box_vote };
+    p->box_vote, p->box_passes };
   g_autoptr (GString) summary = g_string_new (NULL);
   if (!spp_trainer_calibrate (t, cal_idx, out_path, &s, thresholds, summary,
                               error))

@@ -75,7 +75,7 @@ test_detector_section (void)
   const guint scales[] = { 64, 128 };
   SppDetectorSection s = {
     K, labels, thresholds, F, svm_w, svm_b, D, bbox_w, bbox_b, 2.0f, 1.5f,
-    -0.75f, "a test model", 500, 12, scales, 2, FALSE, NULL, 0.55f };
+    -0.75f, "a test model", 500, 12, scales, 2, FALSE, NULL, 0.55f, 3 };
   g_autoptr (GBytes) out = spp_detector_section_write (in, "tiny", &s,
                                                        "out", &error);
   g_assert_no_error (error);
@@ -91,6 +91,7 @@ test_detector_section (void)
   const guint *got_scales = spp_model_get_scales (m, &n);
   g_assert_cmpmem (got_scales, n * sizeof (guint), scales, sizeof scales);
   g_assert_cmpfloat (spp_model_get_box_vote (m), ==, 0.55f);
+  g_assert_cmpuint (spp_model_get_box_passes (m), ==, 3);
   SppProposalParams pp;
   spp_proposal_params_init (&pp);
   spp_model_get_proposal_params (m, &pp);
@@ -156,7 +157,7 @@ test_new_head (void)
   const float thresholds[] = { 0.5f, 0.5f };
   SppDetectorSection s = {
     2, labels, thresholds, 8, svm_w, svm_b, 80, NULL, NULL, 1.0f, 1.0f, 0.0f,
-    NULL, 0, 0, NULL, 0, TRUE, &head, 0.0f };
+    NULL, 0, 0, NULL, 0, TRUE, &head, 0.0f, 0 };
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) out = spp_detector_section_write (in, "tiny", &s,
                                                        "out", &error);
