@@ -36,6 +36,8 @@ G_BEGIN_DECLS
  *   quarter for box-regression pairs (1024).
  * @max_bbox_pairs: the most box-regression pairs per class, taken in
  *   image order (20000).
+ * @bbox_lambda: the ridge penalty of box regression, on pooled vectors
+ *   scaled to mean norm 20 (R-CNN's 1000), > 0.
  * @box_vote: `detect.box_vote` written to the model, in [0, 1] (0: off).
  * @box_passes: `detect.box_passes` written to the model, 1 to
  *   %SPP_MAX_BOX_PASSES (0 or 1: not written, one pass).
@@ -65,6 +67,7 @@ typedef struct {
   double val_fraction;
   guint memory_mb;
   guint max_bbox_pairs;
+  double bbox_lambda;
   float box_vote;
   guint box_passes;
   const char *cache_dir;

@@ -20,7 +20,8 @@ usage (FILE *f)
 "                 [--max-proposals 3000] [--min-size 8] [--scales 576]\n"
 "                 [--seed 1]\n"
 "                 [--threads N] [--cache DIR] [--memory-mb 1024]\n"
-"                 [--bbox-pairs 20000] [--box-vote 0] [--box-passes 1]\n"
+"                 [--bbox-pairs 20000] [--bbox-lambda 1000] [--box-vote 0]\n"
+"                 [--box-passes 1]\n"
 "                 [--svm-c 0.001] [--fc 256,128|none] [--finetune-fc N]\n"
 "                 [--finetune-lr 0.01]\n"
 "Trains one linear SVM per class on the model's fixed features\n"
@@ -216,6 +217,7 @@ spp_cli_train (int argc, char **argv)
   int min_size = (int) p.proposals.min_size;
   int seed = (int) p.seed, threads = 0, memory_mb = (int) p.memory_mb;
   int bbox_pairs = (int) p.max_bbox_pairs;
+  double bbox_lambda = p.bbox_lambda;
   double box_vote = 0.0;
   int box_passes = 1;
   GError *error = NULL;
@@ -235,6 +237,7 @@ spp_cli_train (int argc, char **argv)
     { "svm-c", 0, 0, G_OPTION_ARG_DOUBLE, &svm_c, "SVM C (paper: 0.001)", "C" },
     { "memory-mb", 0, 0, G_OPTION_ARG_INT, &memory_mb, "budget for cached features", "MB" },
     { "bbox-pairs", 0, 0, G_OPTION_ARG_INT, &bbox_pairs, "most box-regression pairs per class (20000)", "N" },
+    { "bbox-lambda", 0, 0, G_OPTION_ARG_DOUBLE, &bbox_lambda, "ridge penalty of box regression (1000)", "L" },
     { "box-vote", 0, 0, G_OPTION_ARG_DOUBLE, &box_vote, "box voting IoU stored in the model (0: off)", "IOU" },
     { "box-passes", 0, 0, G_OPTION_ARG_INT, &box_passes, "box regression passes stored in the model (1..4)", "N" },
     { "fc", 0, 0, G_OPTION_ARG_STRING, &fc_arg, "new fc head replacing the input's: widths (256,128) or none", "LIST" },
@@ -250,6 +253,7 @@ spp_cli_train (int argc, char **argv)
       || !(val_fraction >= 0 && val_fraction < 1) || max_props < 1
       || max_props > 100000 || threads < 0 || memory_mb < 16 || !(svm_c > 0 && svm_c < 1e6)
       || bbox_pairs < 2 || bbox_pairs > 1000000
+      || !(bbox_lambda > 0 && bbox_lambda < 1e9)
       || !(box_vote >= 0 && box_vote <= 1)
       || box_passes < 1 || box_passes > SPP_MAX_BOX_PASSES
       || finetune_epochs < 0 || finetune_epochs > 100000
@@ -275,6 +279,7 @@ spp_cli_train (int argc, char **argv)
   p.val_fraction = val_fraction;
   p.memory_mb = (guint) memory_mb;
   p.max_bbox_pairs = (guint) bbox_pairs;
+  p.bbox_lambda = bbox_lambda;
   p.box_vote = (float) box_vote;
   p.box_passes = (guint) box_passes;
   p.cache_dir = cache;

@@ -458,7 +458,7 @@ spp_trainer_train_classes (SppTrainer *t, const GArray *train_idx,
     svm_b[k] = c->svm.w[F];
     if (c->bbox_x.n >= 2)
       spp_ridge_fit ((const float *) c->bbox_x.x->data, c->bbox_x.n, D,
-                     (const float *) c->bbox_t->data, BBOX_LAMBDA,
+                     (const float *) c->bbox_t->data, t->p.bbox_lambda,
                      TARGET_NORM, bbox_w + (gsize) 4 * k * D,
                      bbox_b + 4 * k);
   }

@@ -44,6 +44,7 @@ spp_train_params_init (SppTrainParams *params)
   params->val_fraction = 0.2;
   params->memory_mb = 1024;
   params->max_bbox_pairs = 20000;
+  params->bbox_lambda = BBOX_LAMBDA;
   params->finetune_lr = 0.01f;
 }
 
@@ -63,6 +64,8 @@ check_params (const SppTrainParams *p, GError **error)
     bad = "memory_mb (16 or more)";
   else if (p->max_bbox_pairs < 2 || p->max_bbox_pairs > 1000000)
     bad = "max_bbox_pairs (2..1000000)";
+  else if (!(p->bbox_lambda > 0 && p->bbox_lambda < 1e9))
+    bad = "bbox_lambda (> 0)";
   else if (!(p->box_vote >= 0 && p->box_vote <= 1))
     bad = "box_vote ([0, 1])";
   else if (p->box_passes > SPP_MAX_BOX_PASSES)
@@ -355,7 +358,7 @@ spp_trainer_run (SppTrainer *t, SppTrainDecodeFunc decode, gpointer user_data,
       "validation images (%s); %u training images of %s, %u proposals "
       "each, seed %d%s",
       spp_model_get_name (t->model), p->svm_c, SPP_SVM_POS_WEIGHT,
-      SPP_SVM_BIAS_MULT, t->scale, TARGET_NORM, BBOX_LAMBDA, BBOX_IOU,
+      SPP_SVM_BIAS_MULT, t->scale, TARGET_NORM, p->bbox_lambda, BBOX_IOU,
       cal_idx->len, summary->str, train_idx->len, data_name,
       p->proposals.max_boxes, (gint32) p->seed, t->head_desc->str);
   s.description = desc;
