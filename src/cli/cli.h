@@ -43,6 +43,13 @@ gboolean spp_cli_sample_image (GstSample *sample, const char *name,
                                GError **error);
 #endif
 
+#include "spp/detector.h"
+/* --box-vote (-1: the model's) and --box-passes (0: the model's) checked
+ * and set on @det; FALSE, with a message naming `spp @command`, when out
+ * of range. */
+gboolean spp_cli_set_box_options (SppDetector *det, const char *command,
+                                  double box_vote, int box_passes);
+
 /* Parses a subcommand's options with its own usage text: --help prints
  * usage to stdout (exit 0), a bad option prints the error and usage to
  * stderr (exit 2). Returns -1 to go on, else the exit status. */

@@ -2,6 +2,7 @@
  * with GStreamer, and JSON string output. */
 #include "cli.h"
 #include "spp/error.h"
+#include "spp/detector.h"
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
@@ -138,6 +139,26 @@ spp_cli_print_json_string (const char *s)
   json_node_set_string (node, s);
   g_autofree char *text = json_to_string (node, FALSE);
   fputs (text, stdout);
+}
+
+gboolean
+spp_cli_set_box_options (SppDetector *det, const char *command,
+                         double box_vote, int box_passes)
+{
+  if (box_vote > 1) {
+    fprintf (stderr, "spp %s: --box-vote takes 0..1\n", command);
+    return FALSE;
+  }
+  if (box_passes < 0 || box_passes > SPP_MAX_BOX_PASSES) {
+    fprintf (stderr, "spp %s: --box-passes takes 1..%d\n", command,
+             SPP_MAX_BOX_PASSES);
+    return FALSE;
+  }
+  if (box_vote >= 0)
+    spp_detector_set_box_vote (det, (float) box_vote);
+  if (box_passes > 0)
+    spp_detector_set_box_passes (det, (guint) box_passes);
+  return TRUE;
 }
 
 int

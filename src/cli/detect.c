@@ -111,15 +111,8 @@ spp_cli_detect (int argc, char **argv)
     spp_detector_set_threshold (det, threshold);
   if (nms >= 0)
     spp_detector_set_nms_threshold (det, nms);
-  if (box_vote >= 0)
-    spp_detector_set_box_vote (det, (float) box_vote);
-  if (box_passes < 0 || box_passes > SPP_MAX_BOX_PASSES) {
-    fprintf (stderr, "spp detect: --box-passes takes 1..%d\n",
-             SPP_MAX_BOX_PASSES);
+  if (!spp_cli_set_box_options (det, "detect", box_vote, box_passes))
     return 2;
-  }
-  if (box_passes > 0)
-    spp_detector_set_box_passes (det, (guint) box_passes);
 
   gst_init (NULL, NULL);
   int status = 0;

@@ -135,19 +135,8 @@ spp_cli_eval (int argc, char **argv)
       return 2;
     }
   }
-  if (box_vote > 1) {
-    fprintf (stderr, "spp eval: --box-vote takes 0..1\n");
+  if (!spp_cli_set_box_options (det, "eval", box_vote, box_passes))
     return 2;
-  }
-  if (box_vote >= 0)
-    spp_detector_set_box_vote (det, (float) box_vote);
-  if (box_passes < 0 || box_passes > SPP_MAX_BOX_PASSES) {
-    fprintf (stderr, "spp eval: --box-passes takes 1..%d\n",
-             SPP_MAX_BOX_PASSES);
-    return 2;
-  }
-  if (box_passes > 0)
-    spp_detector_set_box_passes (det, (guint) box_passes);
   /* All windows go to NMS and AP: the threshold only cuts the curve. */
   spp_detector_set_threshold (det, 0.0f);
   /* docs/method.md 2.6: up to 100 boxes per class per image; the
