@@ -13,3 +13,4 @@
 #include "spp/detector.h"
 #include "spp/eval.h"
 #include "spp/train.h"
+#include "spp/object-tracker.h"
