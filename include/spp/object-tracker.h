@@ -70,6 +70,18 @@ SPP_API void spp_object_tracker_update (SppObjectTracker *tracker,
                                         guint n_detections, guint64 *ids);
 
 /**
+ * spp_object_tracker_match:
+ * @ids: (out caller-allocates): @n_boxes ids, or 0.
+ *
+ * Gives boxes that are not new detections (boxes moved between
+ * inference frames) the ids of the confirmed tracks they match, by the
+ * same gated assignment, without changing any track.
+ */
+SPP_API void spp_object_tracker_match (const SppObjectTracker *tracker,
+                                       const SppDetection *boxes,
+                                       guint n_boxes, guint64 *ids);
+
+/**
  * spp_object_tracker_get_tracks:
  * Returns: (transfer none): the live tracks, confirmed and tentative, in
  * no particular order, valid until the next call on @tracker.

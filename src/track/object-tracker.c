@@ -102,6 +102,49 @@ remove_track (SppObjectTracker *t, guint i)
   g_array_remove_index_fast (t->motion, i);
 }
 
+/* det_of_track[i]: the detection track i takes, or -1: an optimal
+ * assignment on cost 1 - IoU, within the gate and the class. */
+static void
+assign (const SppObjectTracker *t, const SppDetection *dets, guint n_dets,
+        int *det_of_track)
+{
+  const guint n_tracks = t->tracks->len;
+  const SppTrack *tr = (const SppTrack *) t->tracks->data;
+  for (guint i = 0; i < n_tracks; i++)
+    det_of_track[i] = -1;
+  if (n_tracks == 0 || n_dets == 0)
+    return;
+  g_autofree double *cost = g_new (double, (gsize) n_tracks * n_dets);
+  for (guint i = 0; i < n_tracks; i++)
+    for (guint j = 0; j < n_dets; j++) {
+      const float iou = spp_box_iou (&tr[i].box, &dets[j].box);
+      const gboolean ok = tr[i].label_id == dets[j].label_id
+                          && iou >= t->p.iou_gate && iou > 0.0f;
+      cost[(gsize) i * n_dets + j] = ok ? 1.0 - iou : FORBIDDEN;
+    }
+  spp_hungarian (cost, n_tracks, n_dets, det_of_track);
+  for (guint i = 0; i < n_tracks; i++)
+    if (det_of_track[i] >= 0
+        && cost[(gsize) i * n_dets + det_of_track[i]] >= FORBIDDEN)
+      det_of_track[i] = -1;
+}
+
+void
+spp_object_tracker_match (const SppObjectTracker *t,
+                          const SppDetection *boxes, guint n_boxes,
+                          guint64 *ids)
+{
+  g_return_if_fail (t != NULL && (boxes != NULL || n_boxes == 0));
+  g_return_if_fail (ids != NULL || n_boxes == 0);
+  for (guint j = 0; j < n_boxes; j++)
+    ids[j] = 0;
+  g_autofree int *det_of_track = g_new (int, MAX (t->tracks->len, 1));
+  assign (t, boxes, n_boxes, det_of_track);
+  for (guint i = 0; i < t->tracks->len; i++)
+    if (det_of_track[i] >= 0)
+      ids[det_of_track[i]] = g_array_index (t->tracks, SppTrack, i).id;
+}
+
 void
 spp_object_tracker_update (SppObjectTracker *t, const SppDetection *dets,
                            guint n_dets, guint64 *ids)
@@ -119,26 +162,8 @@ spp_object_tracker_update (SppObjectTracker *t, const SppDetection *dets,
     tr[i].detection = -1;
   }
 
-  /* Assign: cost 1 - IoU within the gate and the class, else forbidden. */
   g_autofree int *det_of_track = g_new (int, MAX (n_tracks, 1));
-  if (n_tracks > 0 && n_dets > 0) {
-    g_autofree double *cost = g_new (double, (gsize) n_tracks * n_dets);
-    for (guint i = 0; i < n_tracks; i++)
-      for (guint j = 0; j < n_dets; j++) {
-        const float iou = spp_box_iou (&tr[i].box, &dets[j].box);
-        const gboolean ok = tr[i].label_id == dets[j].label_id
-                            && iou >= t->p.iou_gate && iou > 0.0f;
-        cost[(gsize) i * n_dets + j] = ok ? 1.0 - iou : FORBIDDEN;
-      }
-    spp_hungarian (cost, n_tracks, n_dets, det_of_track);
-    for (guint i = 0; i < n_tracks; i++)
-      if (det_of_track[i] >= 0
-          && cost[(gsize) i * n_dets + det_of_track[i]] >= FORBIDDEN)
-        det_of_track[i] = -1;
-  } else {
-    for (guint i = 0; i < n_tracks; i++)
-      det_of_track[i] = -1;
-  }
+  assign (t, dets, n_dets, det_of_track);
 
   g_autofree gboolean *taken = g_new0 (gboolean, MAX (n_dets, 1));
   for (guint i = 0; i < n_tracks; i++) {

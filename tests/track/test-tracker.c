@@ -222,6 +222,21 @@ test_min_hits_and_class (void)
   const SppTrack *tracks = spp_object_tracker_get_tracks (t, &n);
   g_assert_cmpuint (n, ==, 2);
   g_assert_cmpint (tracks[0].label_id, !=, tracks[1].label_id);
+  /* A moved box gets the track's id and leaves the track as it was. */
+  SppDetection moved = a;
+  moved.box.x += 2;
+  guint64 mid = 0;
+  guint hits = 0;
+  tracks = spp_object_tracker_get_tracks (t, &n);
+  for (guint i = 0; i < n; i++)
+    if (tracks[i].id == ids[0])
+      hits = tracks[i].hits;
+  spp_object_tracker_match (t, &moved, 1, &mid);
+  g_assert_cmpuint (mid, ==, ids[0]);
+  tracks = spp_object_tracker_get_tracks (t, &n);
+  for (guint i = 0; i < n; i++)
+    if (tracks[i].id == ids[0])
+      g_assert_cmpuint (tracks[i].hits, ==, hits);
   /* A vehicle where the person was does not continue the person. */
   const guint64 person = ids[0];
   spp_object_tracker_update (t, &b, 1, ids);
