@@ -19,7 +19,7 @@
  * to a file, in DL Streamer gvametaconvert's schema (docs/elements.md):
  *
  *   {"resolution":{"width":W,"height":H},"timestamp":NS,"frame":N,
- *    "objects":[{"x":..,"y":..,"w":..,"h":..,"roi_type":"..",
+ *    "objects":[{"x":..,"y":..,"w":..,"h":..,["id":N,]"roi_type":"..",
  *      "detection":{"bounding_box":{"x_min":..,"y_min":..,"x_max":..,
  *      "y_max":..},"confidence":..,"label_id":..,"label":".."},
  *      "propagated":false}]}
@@ -171,8 +171,15 @@ append_object (GstSppJsonLog * self, GString * s,
       : "";
   gboolean propagated = FALSE;
 
+  GstStructure *track = gst_video_region_of_interest_meta_get_param (roi,
+      SPP_META_OBJECT_ID);
+  gint id;
+
   g_string_append_printf (s, "{\"x\":%u,\"y\":%u,\"w\":%u,\"h\":%u,",
       roi->x, roi->y, roi->w, roi->h);
+  /* gvametaconvert writes a tracker's id as the object's "id". */
+  if (track && gst_structure_get_int (track, SPP_META_ID, &id))
+    g_string_append_printf (s, "\"" SPP_META_ID "\":%d,", id);
   append_key (s, "roi_type");
   append_string (s, roi_type);
 

@@ -8,6 +8,7 @@
 #include "gstsppoverlay.h"
 #include "gstsppjsonlog.h"
 #include "gstsppdetect.h"
+#include "gstspptrack.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
@@ -17,6 +18,7 @@ plugin_init (GstPlugin * plugin)
   ret |= GST_ELEMENT_REGISTER (sppoverlay, plugin);
   ret |= GST_ELEMENT_REGISTER (sppjsonlog, plugin);
   ret |= GST_ELEMENT_REGISTER (sppdetect, plugin);
+  ret |= GST_ELEMENT_REGISTER (spptrack, plugin);
 
   return ret;
 }

@@ -1,8 +1,8 @@
 /* sppdetect: the names of the ROI meta param that sppdetect writes and
  * sppoverlay and sppjsonlog read, defined once (docs/elements.md lists
  * them). The structure and the box, confidence and label fields are DL
- * Streamer's gvadetect convention; "propagated" and "source-frame" are
- * ours. */
+ * Streamer's gvadetect convention, "object_id" gvatrack's; "propagated"
+ * and "source-frame" are ours. */
 #pragma once
 
 #define SPP_META_DETECTION "detection"
@@ -15,3 +15,6 @@
 #define SPP_META_LABEL "label"
 #define SPP_META_PROPAGATED "propagated"
 #define SPP_META_SOURCE_FRAME "source-frame"
+/* spptrack's id, where DL Streamer's gvatrack puts it. */
+#define SPP_META_OBJECT_ID "object_id"
+#define SPP_META_ID "id"

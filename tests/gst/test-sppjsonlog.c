@@ -131,6 +131,9 @@ GST_START_TEST (test_three_frames)
           "label", G_TYPE_STRING, "person",
           "propagated", G_TYPE_BOOLEAN, TRUE,
           "source-frame", G_TYPE_UINT64, (guint64) 0, NULL));
+  /* A tracker's id, where gvatrack and spptrack put it. */
+  gst_video_region_of_interest_meta_add_param (roi,
+      gst_structure_new ("object_id", "id", G_TYPE_INT, 17, NULL));
   gst_buffer_add_video_region_of_interest_meta (buf, "a \"b\"\\c\n\x01",
       0, 0, 10, 20);
   buf = gst_harness_push_and_pull (h, buf);
@@ -157,6 +160,7 @@ GST_START_TEST (test_three_frames)
   fail_unless_equals_int (json_object_get_int_member (obj, "y"), 24);
   fail_unless_equals_int (json_object_get_int_member (obj, "w"), 64);
   fail_unless_equals_int (json_object_get_int_member (obj, "h"), 120);
+  fail_unless_equals_int (json_object_get_int_member (obj, "id"), 17);
   fail_unless_equals_string (json_object_get_string_member (obj, "roi_type"),
       "person");
   fail_unless (json_object_get_boolean_member (obj, "propagated"));
@@ -182,6 +186,7 @@ GST_START_TEST (test_three_frames)
   fail_unless_equals_int (json_object_get_int_member (obj, "w"), 10);
   fail_if (json_object_get_boolean_member (obj, "propagated"));
   fail_if (json_object_has_member (obj, "detection"));
+  fail_if (json_object_has_member (obj, "id"));
 
   o = parse_line (parser, lines[2]);
   check_header (o, 2, 80 * GST_MSECOND, 0);

@@ -1,0 +1,294 @@
+/**
+ * SECTION:element-spptrack
+ * @title: spptrack
+ *
+ * Gives each detected object an id that stays the same while the object
+ * stays in view, through short occlusions and missed detections. It reads
+ * the #GstVideoRegionOfInterestMeta boxes of sppdetect (or of any detector
+ * that writes a "detection" structure, as DL Streamer's gvadetect does)
+ * and, where gvatrack puts it, writes the id: a "object_id" structure with
+ * an int "id" among the meta's params, and the meta's own id field.
+ * Objects not yet confirmed (seen on fewer than min-hits inference frames)
+ * get no id. Boxes that sppdetect moved between inference frames
+ * ("propagated") get the ids of the tracks they match, without counting
+ * as new detections. A new stream or a flush forgets every track
+ * (docs/elements.md).
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 -e filesrc location=vtest.avi ! decodebin ! videoconvert ! \
+ *     video/x-raw,format=I420 ! sppdetect ! spptrack ! \
+ *     sppjsonlog location=tracks.jsonl ! fakesink
+ * ]| Writes each frame's objects with their ids.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gst/video/video.h>
+#include <spp/object-tracker.h>
+
+#include "sppmeta.h"
+#include "gstspptrack.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_spp_track_debug);
+#define GST_CAT_DEFAULT gst_spp_track_debug
+
+enum
+{
+  PROP_0,
+  PROP_IOU_GATE,
+  PROP_MIN_HITS,
+  PROP_MAX_AGE,
+};
+
+struct _GstSppTrack
+{
+  GstBaseTransform parent;
+
+  /* Under the object lock: the settings, and whether the tracker must be
+   * rebuilt with them before the next frame. */
+  SppObjectTrackerParams params;
+  gboolean params_changed;
+
+  /* Streaming thread only. */
+  SppObjectTracker *tracker;
+  GArray *dets;  /* SppDetection, this frame's boxes */
+  GArray *metas; /* GstVideoRegionOfInterestMeta *, the same order */
+  GArray *ids;   /* guint64 */
+};
+
+G_DEFINE_TYPE (GstSppTrack, gst_spp_track, GST_TYPE_BASE_TRANSFORM);
+GST_ELEMENT_REGISTER_DEFINE (spptrack, "spptrack", GST_RANK_NONE,
+    GST_TYPE_SPP_TRACK);
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS ("video/x-raw(ANY)"));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS ("video/x-raw(ANY)"));
+
+/* Reads meta's box and detection fields into det; FALSE for a meta that
+ * is not a detection. */
+static gboolean
+read_detection (GstVideoRegionOfInterestMeta * meta, SppDetection * det,
+    gboolean * propagated)
+{
+  GstStructure *s = gst_video_region_of_interest_meta_get_param (meta,
+      SPP_META_DETECTION);
+  if (s == NULL)
+    return FALSE;
+  gint label_id = 0;
+  gdouble confidence = 0.0;
+  gboolean prop = FALSE;
+  gst_structure_get_int (s, SPP_META_LABEL_ID, &label_id);
+  gst_structure_get_double (s, SPP_META_CONFIDENCE, &confidence);
+  gst_structure_get_boolean (s, SPP_META_PROPAGATED, &prop);
+  *det = (SppDetection) { { meta->x, meta->y, meta->w, meta->h }, label_id,
+    (float) confidence, NULL };
+  *propagated = prop;
+  return TRUE;
+}
+
+static void
+set_id (GstVideoRegionOfInterestMeta * meta, guint64 id)
+{
+  /* gvatrack's place for it: an "object_id" param with an int "id". */
+  GstStructure *s = gst_structure_new (SPP_META_OBJECT_ID,
+      SPP_META_ID, G_TYPE_INT, (gint) id, NULL);
+  gst_video_region_of_interest_meta_add_param (meta, s);
+  meta->id = (gint) id;
+}
+
+static GstFlowReturn
+gst_spp_track_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
+{
+  GstSppTrack *self = GST_SPP_TRACK (trans);
+
+  GST_OBJECT_LOCK (self);
+  if (self->params_changed || self->tracker == NULL) {
+    /* New settings start new tracks: the old ones were gated and aged by
+     * the old values. */
+    spp_object_tracker_free (self->tracker);
+    self->tracker = spp_object_tracker_new (&self->params);
+    self->params_changed = FALSE;
+  }
+  GST_OBJECT_UNLOCK (self);
+
+  g_array_set_size (self->dets, 0);
+  g_array_set_size (self->metas, 0);
+  gboolean inferred = FALSE, any = FALSE;
+  gpointer state = NULL;
+  GstMeta *m;
+  while ((m = gst_buffer_iterate_meta_filtered (buf, &state,
+              GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *) m;
+    SppDetection det;
+    gboolean propagated;
+    if (!read_detection (roi, &det, &propagated))
+      continue;
+    any = TRUE;
+    inferred |= !propagated;
+    g_array_append_val (self->dets, det);
+    g_array_append_val (self->metas, roi);
+  }
+  const guint n = self->dets->len;
+  g_array_set_size (self->ids, n);
+  const SppDetection *dets = (const SppDetection *) self->dets->data;
+  guint64 *ids = (guint64 *) self->ids->data;
+  /* A frame whose boxes were all moved from an earlier inference is not
+   * an inference frame: its boxes take ids and the tracks stay as they
+   * are. A frame without boxes counts as an inference that found none. */
+  if (any && !inferred)
+    spp_object_tracker_match (self->tracker, dets, n, ids);
+  else
+    spp_object_tracker_update (self->tracker, dets, n, ids);
+  for (guint i = 0; i < n; i++)
+    if (ids[i] != 0)
+      set_id (g_array_index (self->metas, GstVideoRegionOfInterestMeta *, i),
+          ids[i]);
+  return GST_FLOW_OK;
+}
+
+static gboolean
+gst_spp_track_sink_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstSppTrack *self = GST_SPP_TRACK (trans);
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_STREAM_START:
+    case GST_EVENT_FLUSH_STOP:
+      /* A new stream or a seek: no object continues across it. */
+      if (self->tracker)
+        spp_object_tracker_reset (self->tracker);
+      break;
+    default:
+      break;
+  }
+  return GST_BASE_TRANSFORM_CLASS (gst_spp_track_parent_class)->sink_event
+      (trans, event);
+}
+
+static gboolean
+gst_spp_track_stop (GstBaseTransform * trans)
+{
+  GstSppTrack *self = GST_SPP_TRACK (trans);
+  g_clear_pointer (&self->tracker, spp_object_tracker_free);
+  return TRUE;
+}
+
+static void
+gst_spp_track_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstSppTrack *self = GST_SPP_TRACK (object);
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_IOU_GATE:
+      self->params.iou_gate = g_value_get_double (value);
+      break;
+    case PROP_MIN_HITS:
+      self->params.min_hits = g_value_get_uint (value);
+      break;
+    case PROP_MAX_AGE:
+      self->params.max_age = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  self->params_changed = TRUE;
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_spp_track_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstSppTrack *self = GST_SPP_TRACK (object);
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_IOU_GATE:
+      g_value_set_double (value, self->params.iou_gate);
+      break;
+    case PROP_MIN_HITS:
+      g_value_set_uint (value, self->params.min_hits);
+      break;
+    case PROP_MAX_AGE:
+      g_value_set_uint (value, self->params.max_age);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_spp_track_finalize (GObject * object)
+{
+  GstSppTrack *self = GST_SPP_TRACK (object);
+  spp_object_tracker_free (self->tracker);
+  g_array_unref (self->dets);
+  g_array_unref (self->metas);
+  g_array_unref (self->ids);
+  G_OBJECT_CLASS (gst_spp_track_parent_class)->finalize (object);
+}
+
+static void
+gst_spp_track_class_init (GstSppTrackClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
+  SppObjectTrackerParams def;
+  spp_object_tracker_params_init (&def);
+
+  gobject_class->set_property = gst_spp_track_set_property;
+  gobject_class->get_property = gst_spp_track_get_property;
+  gobject_class->finalize = gst_spp_track_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_IOU_GATE,
+      g_param_spec_double ("iou-gate", "IoU gate",
+          "Least IoU between a detection and a track's predicted box for "
+          "the detection to continue the track", 0.0, 1.0, def.iou_gate,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MIN_HITS,
+      g_param_spec_uint ("min-hits", "Minimum hits",
+          "Inference frames an object must be detected on before it gets "
+          "an id", 1, 1000, def.min_hits,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_MAX_AGE,
+      g_param_spec_uint ("max-age", "Maximum age",
+          "Inference frames an object keeps its id without being detected "
+          "(its box predicted by its motion) before its track ends", 0,
+          100000, def.max_age,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class, "SPP object tracker",
+      "Filter/Analyzer/Video",
+      "Gives detected objects ids that persist across frames",
+      "sppdetect developers");
+
+  trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_spp_track_transform_ip);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_spp_track_sink_event);
+  trans_class->stop = GST_DEBUG_FUNCPTR (gst_spp_track_stop);
+  /* Metas are written, pixels never: in place, and never passthrough. */
+  trans_class->passthrough_on_same_caps = FALSE;
+
+  GST_DEBUG_CATEGORY_INIT (gst_spp_track_debug, "spptrack", 0,
+      "SPP object tracker");
+}
+
+static void
+gst_spp_track_init (GstSppTrack * self)
+{
+  spp_object_tracker_params_init (&self->params);
+  self->dets = g_array_new (FALSE, FALSE, sizeof (SppDetection));
+  self->metas = g_array_new (FALSE, FALSE, sizeof (gpointer));
+  self->ids = g_array_new (FALSE, FALSE, sizeof (guint64));
+  gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
+}
