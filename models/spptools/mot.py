@@ -248,9 +248,14 @@ def load(path, what="tracks"):
     except json.JSONDecodeError:
         doc = None                 # several lines: JSON lines
     if isinstance(doc, dict) and "frames" in doc:
-        return {int(f): [tuple(o) for o in objs]
-                for f, objs in doc["frames"].items()}
+        return load_frames(doc)
     return parse_jsonl(text.splitlines(), what)
+
+
+def load_frames(doc):
+    """Tracks from a parsed {"frames": {"N": [[id, x, y, w, h, ...]]}}."""
+    return {int(f): [tuple(o) for o in objs]
+            for f, objs in doc["frames"].items()}
 
 
 def main():
