@@ -14,3 +14,4 @@
 #include "spp/eval.h"
 #include "spp/train.h"
 #include "spp/object-tracker.h"
+#include "spp/zones.h"
