@@ -26,7 +26,11 @@
 #endif
 
 #include <gst/video/video.h>
+#include <math.h>
+#include <string.h>
 #include <spp/object-tracker.h>
+#include <spp/error.h>
+#include <spp/zones.h>
 
 #include "sppmeta.h"
 #include "gstspptrack.h"
@@ -40,6 +44,9 @@ enum
   PROP_IOU_GATE,
   PROP_MIN_HITS,
   PROP_MAX_AGE,
+  PROP_LINES,
+  PROP_ZONES,
+  PROP_COUNTS,
 };
 
 struct _GstSppTrack
@@ -50,12 +57,15 @@ struct _GstSppTrack
    * rebuilt with them before the next frame. */
   SppObjectTrackerParams params;
   gboolean params_changed;
+  gchar *lines, *zones_desc; /* as set, for reading back */
+  SppZones *zones;           /* built from them; swapped whole */
 
   /* Streaming thread only. */
   SppObjectTracker *tracker;
   GArray *dets;  /* SppDetection, this frame's boxes */
   GArray *metas; /* GstVideoRegionOfInterestMeta *, the same order */
   GArray *ids;   /* guint64 */
+  GArray *events; /* SppZoneEvent */
 };
 
 G_DEFINE_TYPE (GstSppTrack, gst_spp_track, GST_TYPE_BASE_TRANSFORM);
@@ -97,6 +107,94 @@ set_id (GstVideoRegionOfInterestMeta * meta, guint64 id)
       SPP_META_ID, G_TYPE_INT, (gint) id, NULL);
   gst_video_region_of_interest_meta_add_param (meta, s);
   meta->id = (gint) id;
+}
+
+/* "name:x0,y0,x1,y1;..." (lines) or "name:x,y,x,y,x,y,...;..." (zones),
+ * in frame pixels, into @z. */
+static gboolean
+parse_shapes (SppZones * z, const gchar * text, gboolean lines,
+    GError ** error)
+{
+  g_auto (GStrv) items = g_strsplit (text ? text : "", ";", -1);
+  for (guint i = 0; items[i]; i++) {
+    g_autofree gchar *item = g_strstrip (g_strdup (items[i]));
+    if (*item == '\0')
+      continue;
+    gchar *colon = strchr (item, ':');
+    if (colon == NULL) {
+      g_set_error (error, SPP_ERROR, SPP_ERROR_INVAL,
+          "%s: '%s' is not NAME:X,Y,...", lines ? "lines" : "zones", item);
+      return FALSE;
+    }
+    *colon = '\0';
+    g_auto (GStrv) nums = g_strsplit (colon + 1, ",", -1);
+    const guint n = g_strv_length (nums);
+    g_autofree gdouble *xy = g_new (gdouble, MAX (n, 1));
+    for (guint k = 0; k < n; k++) {
+      gchar *end;
+      xy[k] = g_ascii_strtod (nums[k], &end);
+      if (end == nums[k] || *g_strstrip (end) != '\0' || !isfinite (xy[k])) {
+        g_set_error (error, SPP_ERROR, SPP_ERROR_INVAL,
+            "%s: '%s': '%s' is not a number", lines ? "lines" : "zones",
+            item, nums[k]);
+        return FALSE;
+      }
+    }
+    gboolean ok;
+    if (lines && n != 4) {
+      g_set_error (error, SPP_ERROR, SPP_ERROR_INVAL,
+          "lines: '%s' has %u numbers, expected 4 (x0,y0,x1,y1)", item, n);
+      return FALSE;
+    } else if (!lines && n % 2) {
+      g_set_error (error, SPP_ERROR, SPP_ERROR_INVAL,
+          "zones: '%s' has %u numbers, expected x,y pairs", item, n);
+      return FALSE;
+    }
+    ok = lines ? spp_zones_add_line (z, item, xy[0], xy[1], xy[2], xy[3],
+        error) : spp_zones_add_zone (z, item, xy, n / 2, error);
+    if (!ok)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* The lines and zones of both properties, or NULL with @error. */
+static SppZones *
+build_zones (const gchar * lines, const gchar * zones, GError ** error)
+{
+  g_autoptr (SppZones) z = spp_zones_new ();
+  if (!parse_shapes (z, lines, TRUE, error)
+      || !parse_shapes (z, zones, FALSE, error))
+    return NULL;
+  return g_steal_pointer (&z);
+}
+
+static const gchar *const event_names[] = {
+  [SPP_ZONE_EVENT_LINE_IN] = "in",
+  [SPP_ZONE_EVENT_LINE_OUT] = "out",
+  [SPP_ZONE_EVENT_ZONE_ENTER] = "enter",
+  [SPP_ZONE_EVENT_ZONE_LEAVE] = "leave",
+};
+
+/* One element message per event: "spptrack-event" with type
+ * ("line-crossing" or "zone"), name, direction, id, label_id. */
+static void
+post_events (GstSppTrack * self, GstBuffer * buf)
+{
+  for (guint i = 0; i < self->events->len; i++) {
+    const SppZoneEvent *e = &g_array_index (self->events, SppZoneEvent, i);
+    const gboolean line = e->type == SPP_ZONE_EVENT_LINE_IN
+        || e->type == SPP_ZONE_EVENT_LINE_OUT;
+    GstStructure *s = gst_structure_new ("spptrack-event",
+        "type", G_TYPE_STRING, line ? "line-crossing" : "zone",
+        "name", G_TYPE_STRING, e->name,
+        "direction", G_TYPE_STRING, event_names[e->type],
+        "id", G_TYPE_UINT64, e->id,
+        "label_id", G_TYPE_INT, e->label_id,
+        "timestamp", G_TYPE_UINT64, GST_BUFFER_PTS (buf), NULL);
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_element (GST_OBJECT (self), s));
+  }
 }
 
 static GstFlowReturn
@@ -146,6 +244,21 @@ gst_spp_track_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     if (ids[i] != 0)
       set_id (g_array_index (self->metas, GstVideoRegionOfInterestMeta *, i),
           ids[i]);
+
+  /* Lines and zones follow the confirmed tracks' filtered boxes, once per
+   * inference frame. */
+  GST_OBJECT_LOCK (self);
+  if (self->zones && !(any && !inferred)) {
+    guint n_tracks;
+    const SppTrack *tracks = spp_object_tracker_get_tracks (self->tracker,
+        &n_tracks);
+    g_array_set_size (self->events, 0);
+    spp_zones_update (self->zones, tracks, n_tracks, self->events);
+  } else {
+    g_array_set_size (self->events, 0);
+  }
+  GST_OBJECT_UNLOCK (self);
+  post_events (self, buf);
   return GST_FLOW_OK;
 }
 
@@ -191,6 +304,36 @@ gst_spp_track_set_property (GObject * object, guint prop_id,
     case PROP_MAX_AGE:
       self->params.max_age = g_value_get_uint (value);
       break;
+    case PROP_LINES:
+    case PROP_ZONES:{
+      /* Parsed outside the lock (a warning is posted on failure, and
+       * posting takes the element's lock); the old shapes stay on
+       * failure. */
+      const gboolean lines = prop_id == PROP_LINES;
+      g_autofree gchar *v = g_value_dup_string (value);
+      g_autofree gchar *other = g_strdup (lines ? self->zones_desc
+          : self->lines);
+      GST_OBJECT_UNLOCK (self);
+      g_autoptr (GError) error = NULL;
+      SppZones *z = build_zones (lines ? v : other, lines ? other : v,
+          &error);
+      if (z == NULL) {
+        GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
+            ("Bad %s; the previous lines and zones are kept",
+                lines ? "lines" : "zones"), ("%s", error->message));
+        return;
+      }
+      GST_OBJECT_LOCK (self);
+      spp_zones_free (self->zones);
+      self->zones = z;
+      g_free (lines ? self->lines : self->zones_desc);
+      if (lines)
+        self->lines = g_steal_pointer (&v);
+      else
+        self->zones_desc = g_steal_pointer (&v);
+      GST_OBJECT_UNLOCK (self);
+      return;
+    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -215,6 +358,38 @@ gst_spp_track_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_MAX_AGE:
       g_value_set_uint (value, self->params.max_age);
       break;
+    case PROP_LINES:
+      g_value_set_string (value, self->lines);
+      break;
+    case PROP_ZONES:
+      g_value_set_string (value, self->zones_desc);
+      break;
+    case PROP_COUNTS:{
+      GstStructure *c = gst_structure_new_empty ("spptrack-counts");
+      for (int pass = 0; pass < 2; pass++) {
+        g_auto (GStrv) items = g_strsplit (pass ? (self->zones_desc ?
+                self->zones_desc : "") : (self->lines ? self->lines : ""),
+            ";", -1);
+        for (guint i = 0; items[i]; i++) {
+          g_autofree gchar *item = g_strstrip (g_strdup (items[i]));
+          gchar *colon = strchr (item, ':');
+          if (colon == NULL || self->zones == NULL)
+            continue;
+          *colon = '\0';
+          for (int t = pass ? SPP_ZONE_EVENT_ZONE_ENTER : 0;
+              t <= (pass ? SPP_ZONE_EVENT_ZONE_LEAVE : SPP_ZONE_EVENT_LINE_OUT);
+              t++) {
+            guint64 n = 0;
+            spp_zones_get_count (self->zones, item, t, &n);
+            g_autofree gchar *key = g_strdup_printf ("%s-%s", item,
+                event_names[t]);
+            gst_structure_set (c, key, G_TYPE_UINT64, n, NULL);
+          }
+        }
+      }
+      g_value_take_boxed (value, c);
+      break;
+    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -230,6 +405,10 @@ gst_spp_track_finalize (GObject * object)
   g_array_unref (self->dets);
   g_array_unref (self->metas);
   g_array_unref (self->ids);
+  g_array_unref (self->events);
+  spp_zones_free (self->zones);
+  g_free (self->lines);
+  g_free (self->zones_desc);
   G_OBJECT_CLASS (gst_spp_track_parent_class)->finalize (object);
 }
 
@@ -266,6 +445,25 @@ gst_spp_track_class_init (GstSppTrackClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
 
+  g_object_class_install_property (gobject_class, PROP_LINES,
+      g_param_spec_string ("lines", "Counting lines",
+          "Lines in frame pixels, NAME:X0,Y0,X1,Y1 separated by ';'; an "
+          "object whose box's bottom centre crosses one from its right to "
+          "its left (looking from the first point) goes \"in\"", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_ZONES,
+      g_param_spec_string ("zones", "Zones",
+          "Polygons in frame pixels, NAME:X,Y,X,Y,X,Y[,...] separated by "
+          "';'; objects entering and leaving are counted", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  g_object_class_install_property (gobject_class, PROP_COUNTS,
+      g_param_spec_boxed ("counts", "Counts",
+          "Events so far: NAME-in and NAME-out per line, NAME-enter and "
+          "NAME-leave per zone (guint64)", GST_TYPE_STRUCTURE,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class, "SPP object tracker",
@@ -290,5 +488,6 @@ gst_spp_track_init (GstSppTrack * self)
   self->dets = g_array_new (FALSE, FALSE, sizeof (SppDetection));
   self->metas = g_array_new (FALSE, FALSE, sizeof (gpointer));
   self->ids = g_array_new (FALSE, FALSE, sizeof (guint64));
+  self->events = g_array_new (FALSE, FALSE, sizeof (SppZoneEvent));
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
 }

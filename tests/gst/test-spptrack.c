@@ -1,6 +1,8 @@
 /* spptrack: ids on the ROI metas of frames pushed through a harness with
  * scripted detections, where the right ids are known by construction;
  * the properties; a flush forgetting the tracks. */
+#include <string.h>
+
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
@@ -208,6 +210,103 @@ GST_START_TEST (test_properties)
 
 GST_END_TEST;
 
+/* A line across the frame, drawn left to right: a person walking up the
+ * image crosses it "in", once; the event is posted and counted. */
+GST_START_TEST (test_line_crossing)
+{
+  GstHarness *h = track_harness ();
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (h->element, bus);
+  g_object_set (h->element, "lines", "door:0,150,320,150",
+      "zones", "desk:0,0,100,0,100,100,0,100", NULL);
+  gint id = 0;
+  for (guint f = 0; f < 28; f++) {
+    GstBuffer *in = make_frame (f);
+    /* The box's bottom goes from y 220 up to 85. */
+    add_detection (in, 60, 140 - 5 * f, 30, 80, 0, FALSE);
+    GstBuffer *out = gst_harness_push_and_pull (h, in);
+    if (f == 2)
+      id = id_at (out, 60, 140 - 5 * f);
+    gst_buffer_unref (out);
+  }
+  fail_unless (id > 0);
+  guint events = 0;
+  GstMessage *msg;
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+    const GstStructure *s = gst_message_get_structure (msg);
+    if (gst_structure_has_name (s, "spptrack-event")) {
+      guint64 eid = 0;
+      fail_unless (gst_structure_get_uint64 (s, "id", &eid));
+      fail_unless_equals_int ((gint) eid, id);
+      const gchar *name = gst_structure_get_string (s, "name");
+      const gchar *dir = gst_structure_get_string (s, "direction");
+      if (g_str_equal (name, "door")) {
+        fail_unless_equals_string (gst_structure_get_string (s, "type"),
+            "line-crossing");
+        fail_unless_equals_string (dir, "in");
+      } else {
+        /* Its feet reach the desk zone (y < 100) near the end. */
+        fail_unless_equals_string (name, "desk");
+        fail_unless_equals_string (dir, "enter");
+      }
+      events++;
+    }
+    gst_message_unref (msg);
+  }
+  fail_unless_equals_int (events, 2);
+  GstStructure *counts = NULL;
+  g_object_get (h->element, "counts", &counts, NULL);
+  guint64 n = 99;
+  fail_unless (gst_structure_get_uint64 (counts, "door-in", &n));
+  fail_unless_equals_int ((gint) n, 1);
+  fail_unless (gst_structure_get_uint64 (counts, "door-out", &n));
+  fail_unless_equals_int ((gint) n, 0);
+  fail_unless (gst_structure_get_uint64 (counts, "desk-enter", &n));
+  fail_unless_equals_int ((gint) n, 1);
+  gst_structure_free (counts);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* A bad definition is refused with a warning naming it, and the lines
+ * set before stay. */
+GST_START_TEST (test_bad_lines)
+{
+  GstHarness *h = track_harness ();
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (h->element, bus);
+  g_object_set (h->element, "lines", "door:0,150,320,150", NULL);
+  const gchar *bad[] = { "door:0,150,320", "door:0,150,x,2", "nocolon",
+    "a:0,0,0,0"
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_object_set (h->element, "lines", bad[i], NULL);
+    GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+    fail_unless (msg != NULL, "no warning for '%s'", bad[i]);
+    g_autoptr (GError) err = NULL;
+    g_autofree gchar *debug = NULL;
+    gst_message_parse_warning (msg, &err, &debug);
+    fail_unless (strstr (debug, "lines") || strstr (err->message, "lines"),
+        "'%s': %s", err->message, debug);
+    gst_message_unref (msg);
+    g_autofree gchar *now = NULL;
+    g_object_get (h->element, "lines", &now, NULL);
+    fail_unless_equals_string (now, "door:0,150,320,150");
+  }
+  g_object_set (h->element, "zones", "z:0,0,10,0", NULL);
+  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  fail_unless (msg != NULL);
+  gst_message_unref (msg);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 static Suite *
 spptrack_suite (void)
 {
@@ -218,6 +317,8 @@ spptrack_suite (void)
   tcase_add_test (tc, test_propagated);
   tcase_add_test (tc, test_flush_resets);
   tcase_add_test (tc, test_properties);
+  tcase_add_test (tc, test_line_crossing);
+  tcase_add_test (tc, test_bad_lines);
   return s;
 }
 
