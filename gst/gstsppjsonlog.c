@@ -22,7 +22,8 @@
  *    "objects":[{"x":..,"y":..,"w":..,"h":..,["id":N,]"roi_type":"..",
  *      "detection":{"bounding_box":{"x_min":..,"y_min":..,"x_max":..,
  *      "y_max":..},"confidence":..,"label_id":..,"label":".."},
- *      "propagated":false}]}
+ *      "propagated":false}][,"events":[{"type":"line-crossing",
+ *      "line":"door","direction":"in","id":17,"label":"person"},...]]}
  *
  * Each line goes out in one write() on an O_APPEND descriptor, so a
  * pipeline killed at any point leaves only whole lines, and several
@@ -232,6 +233,55 @@ append_object (GstSppJsonLog * self, GString * s,
   g_string_append (s, propagated ? "true}" : "false}");
 }
 
+/* spptrack's line and zone events (sppmeta.h), as an "events" array;
+ * nothing when the frame has none. */
+static void
+append_events (GString * s, GstBuffer * buf)
+{
+  if (gst_meta_get_info (SPP_META_EVENTS) == NULL)
+    return;
+  GstCustomMeta *cm = gst_buffer_get_custom_meta (buf, SPP_META_EVENTS);
+  if (cm == NULL)
+    return;
+  const GValue *list = gst_structure_get_value (gst_custom_meta_get_structure
+      (cm), "events");
+  if (list == NULL || !GST_VALUE_HOLDS_LIST (list))
+    return;
+  g_string_append (s, ",\"events\":[");
+  for (guint i = 0; i < gst_value_list_get_size (list); i++) {
+    const GValue *v = gst_value_list_get_value (list, i);
+    if (!GST_VALUE_HOLDS_STRUCTURE (v))
+      continue;
+    const GstStructure *ev = gst_value_get_structure (v);
+    static const gchar *const keys[] = { "type", "line", "zone", "direction" };
+    if (i)
+      g_string_append_c (s, ',');
+    g_string_append_c (s, '{');
+    gboolean first = TRUE;
+    for (guint k = 0; k < G_N_ELEMENTS (keys); k++) {
+      const gchar *text = gst_structure_get_string (ev, keys[k]);
+      if (text == NULL)
+        continue;
+      if (!first)
+        g_string_append_c (s, ',');
+      first = FALSE;
+      append_key (s, keys[k]);
+      append_string (s, text);
+    }
+    guint64 id;
+    if (gst_structure_get_uint64 (ev, SPP_META_ID, &id))
+      g_string_append_printf (s, ",\"" SPP_META_ID "\":%" G_GUINT64_FORMAT,
+          id);
+    const gchar *label = gst_structure_get_string (ev, SPP_META_LABEL);
+    if (label) {
+      append_next_key (s, SPP_META_LABEL);
+      append_string (s, label);
+    }
+    g_string_append_c (s, '}');
+  }
+  g_string_append_c (s, ']');
+}
+
 /* Writes all of @len bytes; normally one write() call. */
 static gboolean
 write_all (gint fd, const gchar * data, gsize len)
@@ -281,7 +331,9 @@ gst_spp_json_log_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     first = FALSE;
     append_object (self, s, (GstVideoRegionOfInterestMeta *) meta);
   }
-  g_string_append (s, "]}\n");
+  g_string_append_c (s, ']');
+  append_events (s, buf);
+  g_string_append (s, "}\n");
   self->frame++;
 
   if (!write_all (self->fd, s->str, s->len)) {

@@ -66,6 +66,7 @@ struct _GstSppTrack
   GArray *metas; /* GstVideoRegionOfInterestMeta *, the same order */
   GArray *ids;   /* guint64 */
   GArray *events; /* SppZoneEvent */
+  GHashTable *labels; /* label_id -> label, as the detections name them */
 };
 
 G_DEFINE_TYPE (GstSppTrack, gst_spp_track, GST_TYPE_BASE_TRANSFORM);
@@ -94,7 +95,7 @@ read_detection (GstVideoRegionOfInterestMeta * meta, SppDetection * det,
   gst_structure_get_double (s, SPP_META_CONFIDENCE, &confidence);
   gst_structure_get_boolean (s, SPP_META_PROPAGATED, &prop);
   *det = (SppDetection) { { meta->x, meta->y, meta->w, meta->h }, label_id,
-    (float) confidence, NULL };
+    (float) confidence, gst_structure_get_string (s, SPP_META_LABEL) };
   *propagated = prop;
   return TRUE;
 }
@@ -175,6 +176,44 @@ static const gchar *const event_names[] = {
   [SPP_ZONE_EVENT_ZONE_ENTER] = "enter",
   [SPP_ZONE_EVENT_ZONE_LEAVE] = "leave",
 };
+
+/* The frame's events on the buffer (sppmeta.h, SPP_META_EVENTS), in the
+ * form sppjsonlog writes: {"type":"line-crossing","line":"door",
+ * "direction":"in","id":17,"label":"person"} or {"type":"zone-enter",
+ * "zone":"desk",...}. */
+static void
+attach_events (GstSppTrack * self, GstBuffer * buf)
+{
+  if (self->events->len == 0)
+    return;
+  GstCustomMeta *cm = gst_buffer_add_custom_meta (buf, SPP_META_EVENTS);
+  if (cm == NULL)
+    return;
+  GValue list = G_VALUE_INIT;
+  gst_value_list_init (&list, self->events->len);
+  for (guint i = 0; i < self->events->len; i++) {
+    const SppZoneEvent *e = &g_array_index (self->events, SppZoneEvent, i);
+    const gboolean line = e->type == SPP_ZONE_EVENT_LINE_IN
+        || e->type == SPP_ZONE_EVENT_LINE_OUT;
+    const gchar *label = g_hash_table_lookup (self->labels,
+        GINT_TO_POINTER (e->label_id));
+    GstStructure *ev = gst_structure_new ("event",
+        "type", G_TYPE_STRING, line ? "line-crossing"
+        : e->type == SPP_ZONE_EVENT_ZONE_ENTER ? "zone-enter" : "zone-leave",
+        line ? "line" : "zone", G_TYPE_STRING, e->name,
+        "id", G_TYPE_UINT64, e->id,
+        "label", G_TYPE_STRING, label ? label : "", NULL);
+    if (line)
+      gst_structure_set (ev, "direction", G_TYPE_STRING,
+          e->type == SPP_ZONE_EVENT_LINE_IN ? "in" : "out", NULL);
+    GValue v = G_VALUE_INIT;
+    g_value_init (&v, GST_TYPE_STRUCTURE);
+    g_value_take_boxed (&v, ev);
+    gst_value_list_append_and_take_value (&list, &v);
+  }
+  gst_structure_take_value (gst_custom_meta_get_structure (cm), "events",
+      &list);
+}
 
 /* One element message per event: "spptrack-event" with type
  * ("line-crossing" or "zone"), name, direction, id, label_id. */
@@ -258,6 +297,12 @@ gst_spp_track_transform_ip (GstBaseTransform * trans, GstBuffer * buf)
     g_array_set_size (self->events, 0);
   }
   GST_OBJECT_UNLOCK (self);
+  for (guint i = 0; i < n; i++)
+    if (dets[i].label && !g_hash_table_contains (self->labels,
+            GINT_TO_POINTER (dets[i].label_id)))
+      g_hash_table_insert (self->labels, GINT_TO_POINTER (dets[i].label_id),
+          g_strdup (dets[i].label));
+  attach_events (self, buf);
   post_events (self, buf);
   return GST_FLOW_OK;
 }
@@ -406,6 +451,7 @@ gst_spp_track_finalize (GObject * object)
   g_array_unref (self->metas);
   g_array_unref (self->ids);
   g_array_unref (self->events);
+  g_hash_table_unref (self->labels);
   spp_zones_free (self->zones);
   g_free (self->lines);
   g_free (self->zones_desc);
@@ -479,6 +525,10 @@ gst_spp_track_class_init (GstSppTrackClass * klass)
 
   GST_DEBUG_CATEGORY_INIT (gst_spp_track_debug, "spptrack", 0,
       "SPP object tracker");
+  if (gst_meta_get_info (SPP_META_EVENTS) == NULL) {
+    static const gchar *tags[] = { NULL };
+    gst_meta_register_custom (SPP_META_EVENTS, tags, NULL, NULL, NULL);
+  }
 }
 
 static void
@@ -489,5 +539,6 @@ gst_spp_track_init (GstSppTrack * self)
   self->metas = g_array_new (FALSE, FALSE, sizeof (gpointer));
   self->ids = g_array_new (FALSE, FALSE, sizeof (guint64));
   self->events = g_array_new (FALSE, FALSE, sizeof (SppZoneEvent));
+  self->labels = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
 }

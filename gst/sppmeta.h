@@ -18,3 +18,7 @@
 /* spptrack's id, where DL Streamer's gvatrack puts it. */
 #define SPP_META_OBJECT_ID "object_id"
 #define SPP_META_ID "id"
+/* spptrack's line and zone events of a frame: a GstCustomMeta of this
+ * name whose structure holds "events", a list of structures "event" with
+ * type, line or zone, direction (lines), id, label. */
+#define SPP_META_EVENTS "SppTrackEventsMeta"

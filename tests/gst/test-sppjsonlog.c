@@ -199,6 +199,60 @@ GST_START_TEST (test_three_frames)
 
 GST_END_TEST;
 
+/* spptrack's events on a frame (a "SppTrackEventsMeta" custom meta) are
+ * written as the line's "events" array; frames without keep none. */
+GST_START_TEST (test_events)
+{
+  g_autofree gchar *path = make_tmp_path ();
+  GstHarness *h = jsonlog_harness (path);
+  if (gst_meta_get_info ("SppTrackEventsMeta") == NULL) {
+    static const gchar *tags[] = { NULL };
+    gst_meta_register_custom ("SppTrackEventsMeta", tags, NULL, NULL, NULL);
+  }
+  GstBuffer *buf = make_frame (0);
+  GstCustomMeta *cm = gst_buffer_add_custom_meta (buf, "SppTrackEventsMeta");
+  GValue list = G_VALUE_INIT, v = G_VALUE_INIT;
+  gst_value_list_init (&list, 1);
+  g_value_init (&v, GST_TYPE_STRUCTURE);
+  g_value_take_boxed (&v, gst_structure_new ("event",
+          "type", G_TYPE_STRING, "line-crossing", "line", G_TYPE_STRING,
+          "door", "direction", G_TYPE_STRING, "in", "id", G_TYPE_UINT64,
+          (guint64) 17, "label", G_TYPE_STRING, "person", NULL));
+  gst_value_list_append_and_take_value (&list, &v);
+  gst_structure_take_value (gst_custom_meta_get_structure (cm), "events",
+      &list);
+  gst_buffer_unref (gst_harness_push_and_pull (h, buf));
+  gst_buffer_unref (gst_harness_push_and_pull (h, make_frame (1)));
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+
+  guint n;
+  gchar **lines = read_lines (path, &n);
+  fail_unless_equals_int (n, 2);
+  JsonParser *parser = json_parser_new ();
+  JsonObject *o = parse_line (parser, lines[0]);
+  JsonArray *events = json_object_get_array_member (o, "events");
+  fail_unless (events != NULL);
+  fail_unless_equals_int (json_array_get_length (events), 1);
+  JsonObject *e = json_array_get_object_element (events, 0);
+  fail_unless_equals_string (json_object_get_string_member (e, "type"),
+      "line-crossing");
+  fail_unless_equals_string (json_object_get_string_member (e, "line"),
+      "door");
+  fail_unless_equals_string (json_object_get_string_member (e, "direction"),
+      "in");
+  fail_unless_equals_int (json_object_get_int_member (e, "id"), 17);
+  fail_unless_equals_string (json_object_get_string_member (e, "label"),
+      "person");
+  o = parse_line (parser, lines[1]);
+  fail_if (json_object_has_member (o, "events"));
+  g_strfreev (lines);
+  g_object_unref (parser);
+  gst_harness_teardown (h);
+  remove_tmp (path);
+}
+
+GST_END_TEST;
+
 /* A second run appends; stream time follows the segment */
 GST_START_TEST (test_append_and_stream_time)
 {
@@ -308,6 +362,7 @@ sppjsonlog_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_three_frames);
   tcase_add_test (tc, test_append_and_stream_time);
+  tcase_add_test (tc, test_events);
   tcase_add_test (tc, test_no_pts);
   tcase_add_test (tc, test_unwritable_location);
   return s;

@@ -220,6 +220,7 @@ GST_START_TEST (test_line_crossing)
   g_object_set (h->element, "lines", "door:0,150,320,150",
       "zones", "desk:0,0,100,0,100,100,0,100", NULL);
   gint id = 0;
+  guint on_buffers = 0;
   for (guint f = 0; f < 28; f++) {
     GstBuffer *in = make_frame (f);
     /* The box's bottom goes from y 220 up to 85. */
@@ -227,8 +228,34 @@ GST_START_TEST (test_line_crossing)
     GstBuffer *out = gst_harness_push_and_pull (h, in);
     if (f == 2)
       id = id_at (out, 60, 140 - 5 * f);
+    /* The same events travel on the buffer, for sppjsonlog. */
+    GstCustomMeta *cm = gst_buffer_get_custom_meta (out, "SppTrackEventsMeta");
+    if (cm) {
+      const GValue *list = gst_structure_get_value (
+          gst_custom_meta_get_structure (cm), "events");
+      fail_unless (list && GST_VALUE_HOLDS_LIST (list));
+      for (guint i = 0; i < gst_value_list_get_size (list); i++) {
+        const GstStructure *ev = gst_value_get_structure (
+            gst_value_list_get_value (list, i));
+        const gchar *type = gst_structure_get_string (ev, "type");
+        if (g_str_equal (type, "line-crossing")) {
+          fail_unless_equals_string (gst_structure_get_string (ev, "line"),
+              "door");
+          fail_unless_equals_string (gst_structure_get_string (ev,
+                  "direction"), "in");
+        } else {
+          fail_unless_equals_string (type, "zone-enter");
+          fail_unless_equals_string (gst_structure_get_string (ev, "zone"),
+              "desk");
+        }
+        fail_unless_equals_string (gst_structure_get_string (ev, "label"),
+            "person");
+        on_buffers++;
+      }
+    }
     gst_buffer_unref (out);
   }
+  fail_unless_equals_int (on_buffers, 2);
   fail_unless (id > 0);
   guint events = 0;
   GstMessage *msg;
