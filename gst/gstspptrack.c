@@ -411,25 +411,18 @@ gst_spp_track_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_COUNTS:{
       GstStructure *c = gst_structure_new_empty ("spptrack-counts");
-      for (int pass = 0; pass < 2; pass++) {
-        g_auto (GStrv) items = g_strsplit (pass ? (self->zones_desc ?
-                self->zones_desc : "") : (self->lines ? self->lines : ""),
-            ";", -1);
-        for (guint i = 0; items[i]; i++) {
-          g_autofree gchar *item = g_strstrip (g_strdup (items[i]));
-          gchar *colon = strchr (item, ':');
-          if (colon == NULL || self->zones == NULL)
-            continue;
-          *colon = '\0';
-          for (int t = pass ? SPP_ZONE_EVENT_ZONE_ENTER : 0;
-              t <= (pass ? SPP_ZONE_EVENT_ZONE_LEAVE : SPP_ZONE_EVENT_LINE_OUT);
-              t++) {
-            guint64 n = 0;
-            spp_zones_get_count (self->zones, item, t, &n);
-            g_autofree gchar *key = g_strdup_printf ("%s-%s", item,
-                event_names[t]);
-            gst_structure_set (c, key, G_TYPE_UINT64, n, NULL);
-          }
+      const guint n = self->zones ? spp_zones_get_n_shapes (self->zones) : 0;
+      for (guint i = 0; i < n; i++) {
+        gboolean line;
+        const gchar *name = spp_zones_get_shape (self->zones, i, &line);
+        const int first = line ? SPP_ZONE_EVENT_LINE_IN
+            : SPP_ZONE_EVENT_ZONE_ENTER;
+        for (int t = first; t <= first + 1; t++) {
+          guint64 count = 0;
+          spp_zones_get_count (self->zones, name, t, &count);
+          g_autofree gchar *key = g_strdup_printf ("%s-%s", name,
+              event_names[t]);
+          gst_structure_set (c, key, G_TYPE_UINT64, count, NULL);
         }
       }
       g_value_take_boxed (value, c);

@@ -82,6 +82,16 @@ SPP_API gboolean spp_zones_get_count (const SppZones *zones,
                                       const char *name,
                                       SppZoneEventType type, guint64 *count);
 
+/** spp_zones_get_n_shapes: lines and zones, in the order added. */
+SPP_API guint spp_zones_get_n_shapes (const SppZones *zones);
+/**
+ * spp_zones_get_shape:
+ * @is_line: (out) (optional): %TRUE for a line, %FALSE for a zone.
+ * Returns: (transfer none): shape @index's name, or %NULL past the end.
+ */
+SPP_API const char *spp_zones_get_shape (const SppZones *zones, guint index,
+                                         gboolean *is_line);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SppZones, spp_zones_free)
 
 G_END_DECLS

@@ -78,8 +78,8 @@ spp_cli_detect (int argc, char **argv)
              max_dets);
     return 2;
   }
-  if (threshold > 1 || nms > 1 || box_vote > 1) {
-    fprintf (stderr, "spp detect: --threshold, --nms and --box-vote take 0..1\n");
+  if (threshold > 1 || nms > 1) {
+    fprintf (stderr, "spp detect: --threshold and --nms take 0..1\n");
     return 2;
   }
   if (model_path == NULL)

@@ -242,3 +242,22 @@ spp_zones_get_count (const SppZones *z, const char *name,
   *count = s->counts[type];
   return TRUE;
 }
+
+guint
+spp_zones_get_n_shapes (const SppZones *z)
+{
+  g_return_val_if_fail (z != NULL, 0);
+  return z->shapes->len;
+}
+
+const char *
+spp_zones_get_shape (const SppZones *z, guint index, gboolean *is_line)
+{
+  g_return_val_if_fail (z != NULL, NULL);
+  if (index >= z->shapes->len)
+    return NULL;
+  const Shape *s = g_ptr_array_index (z->shapes, index);
+  if (is_line)
+    *is_line = s->is_line;
+  return s->name;
+}

@@ -92,6 +92,11 @@ test_zone (void)
   g_assert_false (spp_zones_add_line (z, "late", 0, 0, 10, 0, &error));
   g_assert_error (error, SPP_ERROR, SPP_ERROR_INVAL);
   g_assert_cmpuint (count (z, "desk", SPP_ZONE_EVENT_ZONE_LEAVE), ==, 1);
+  gboolean is_line = TRUE;
+  g_assert_cmpuint (spp_zones_get_n_shapes (z), ==, 1);
+  g_assert_cmpstr (spp_zones_get_shape (z, 0, &is_line), ==, "desk");
+  g_assert_false (is_line);
+  g_assert_null (spp_zones_get_shape (z, 1, NULL));
 }
 
 static void
